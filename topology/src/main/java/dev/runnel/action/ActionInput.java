@@ -1,0 +1,30 @@
+package dev.runnel.action;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The input of one run.
+ *
+ * @param sessionId the session (the record key)
+ * @param requestId identifies the prompt end to end
+ * @param attempt 1 for the first run of this request, higher after a retry or a restart
+ * @param prompt the user's prompt, never empty
+ * @param model the model asked for, or the configured default
+ * @param attributes free-form attributes the producer set on the prompt
+ */
+public record ActionInput(
+    String sessionId,
+    String requestId,
+    int attempt,
+    String prompt,
+    String model,
+    Map<String, String> attributes) {
+  public ActionInput {
+    Objects.requireNonNull(sessionId, "sessionId");
+    Objects.requireNonNull(requestId, "requestId");
+    Objects.requireNonNull(prompt, "prompt");
+    Objects.requireNonNull(model, "model");
+    attributes = Map.copyOf(attributes);
+  }
+}

@@ -1,0 +1,24 @@
+package dev.runnel.action;
+
+/**
+ * Where a run reports, like the yields of a Burr streaming action. Calls after the terminal one
+ * ({@link #last} or {@link #fail}) are ignored, and a run whose stream {@link #end ends} without a
+ * {@code last} fails.
+ */
+public interface ActionOutput {
+
+  /** A partial result: a piece of text to publish now. Empty text is ignored. */
+  void partial(String delta);
+
+  /**
+   * The last yield: the final result and the state update. The update may write only the fields the
+   * action declared in {@link ActionSpec#writes()}; any other write fails the run.
+   */
+  void last(ActionResult result, StateUpdate update);
+
+  /** The run failed; a {@link dev.runnel.model.ModelException} says whether to retry. */
+  void fail(Throwable error);
+
+  /** The stream ended. Without an earlier {@link #last} or {@link #fail}, the run fails. */
+  void end();
+}

@@ -1,0 +1,90 @@
+package dev.runnel.chat;
+
+import dev.runnel.action.ActionInput;
+import dev.runnel.action.ActionOutput;
+import dev.runnel.action.ActionResult;
+import dev.runnel.action.ActionSpec;
+import dev.runnel.action.ActionState;
+import dev.runnel.action.RunningAction;
+import dev.runnel.action.StateUpdate;
+import dev.runnel.action.StreamingAction;
+import dev.runnel.model.ChatCall;
+import dev.runnel.model.ChatCompletion;
+import dev.runnel.model.ChatMessage;
+import dev.runnel.model.ChatModel;
+import dev.runnel.model.ChatRequest;
+import dev.runnel.model.ModelException;
+import dev.runnel.model.StreamListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The built-in chat action: reads the conversation, streams the model's reply as partial results,
+ * and its final appends the user's prompt and the full reply to the conversation (Burr's {@code
+ * state.append(response=full_response)}).
+ */
+public final class ChatAction implements StreamingAction {
+  private static final ActionSpec SPEC =
+      new ActionSpec("chat", Set.of(ActionState.MESSAGES), Set.of(ActionState.MESSAGES));
+
+  private final ChatModel model;
+  private final String systemPrompt;
+  private final int maxTokens;
+
+  /**
+   * @param systemPrompt sent before the conversation on every call; empty for none
+   * @param maxTokens upper bound on a reply's tokens; 0 for the model's default
+   */
+  public ChatAction(ChatModel model, String systemPrompt, int maxTokens) {
+    this.model = Objects.requireNonNull(model, "model");
+    this.systemPrompt = Objects.requireNonNull(systemPrompt, "systemPrompt");
+    this.maxTokens = maxTokens;
+  }
+
+  @Override
+  public ActionSpec spec() {
+    return SPEC;
+  }
+
+  @Override
+  public RunningAction start(ActionState state, ActionInput input, ActionOutput output) {
+    List<ChatMessage> messages = new ArrayList<>();
+    if (!systemPrompt.isEmpty()) {
+      messages.add(ChatMessage.system(systemPrompt));
+    }
+    messages.addAll(state.messages());
+    ChatMessage user = ChatMessage.user(input.prompt());
+    messages.add(user);
+    ChatCall call =
+        model.stream(
+            new ChatRequest(input.model(), messages, maxTokens),
+            new StreamListener() {
+              @Override
+              public void onDelta(String text) {
+                output.partial(text);
+              }
+
+              @Override
+              public void onComplete(ChatCompletion completion) {
+                StateUpdate update =
+                    StateUpdate.builder()
+                        .appendMessages(user, ChatMessage.assistant(completion.text()))
+                        .build();
+                output.last(
+                    new ActionResult(
+                        completion.text(), completion.finishReason(), completion.usage()),
+                    update);
+                output.end();
+              }
+
+              @Override
+              public void onError(ModelException error) {
+                output.fail(error);
+                output.end();
+              }
+            });
+    return call::cancel;
+  }
+}
