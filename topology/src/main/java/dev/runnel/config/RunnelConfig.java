@@ -1,14 +1,18 @@
 package dev.runnel.config;
 
+import dev.runnel.serde.SchemaRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Runnel's configuration: every setting, its default, validator and documentation in one {@link
@@ -83,6 +87,29 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String DEDUP_WINDOW_DOC =
       "How many applied request ids each session remembers; a prompt repeating one of them (or"
           + " a queued one) is acknowledged and not run again.";
+
+  // ---- Schema registry mode (deployment). Unset URL: registry-less single-object encoding. ----
+
+  public static final String SCHEMA_REGISTRY_URL_CONFIG = "runnel.schema.registry.url";
+  private static final String SCHEMA_REGISTRY_URL_DOC =
+      "Base URL of a schema registry speaking the common REST API (Confluent Schema Registry,"
+          + " Apicurio's ccompat API, Karapace, Redpanda), such as http://registry:8081. When set,"
+          + " every topic's values use the registry wire format (magic byte 0, 4-byte schema id,"
+          + " Avro binary) with subjects named <topic>-value. When empty, values use Avro"
+          + " single-object encoding and no registry is needed.";
+
+  public static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG =
+      "runnel.schema.registry.basic.auth.user.info";
+  private static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_DOC =
+      "user:password for HTTP basic authentication at the schema registry. Supply it through the"
+          + " environment or a config provider (for example ${file:/run/secrets/registry:user.info}),"
+          + " never in a committed file.";
+
+  public static final String SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG =
+      "runnel.schema.registry.timeout.ms";
+  private static final String SCHEMA_REGISTRY_TIMEOUT_MS_DOC =
+      "Connect and request timeout of each schema registry call. Calls happen only the first time"
+          + " a schema or id is seen; answers are cached.";
 
   public static final ConfigDef CONFIG =
       new ConfigDef()
@@ -170,7 +197,26 @@ public final class RunnelConfig extends AbstractConfig {
               256,
               Range.atLeast(1),
               Importance.LOW,
-              DEDUP_WINDOW_DOC);
+              DEDUP_WINDOW_DOC)
+          .define(
+              SCHEMA_REGISTRY_URL_CONFIG,
+              Type.STRING,
+              "",
+              Importance.MEDIUM,
+              SCHEMA_REGISTRY_URL_DOC)
+          .define(
+              SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.MEDIUM,
+              SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_DOC)
+          .define(
+              SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              10_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              SCHEMA_REGISTRY_TIMEOUT_MS_DOC);
 
   public RunnelConfig(Map<?, ?> originals) {
     super(CONFIG, originals, false);
@@ -190,6 +236,24 @@ public final class RunnelConfig extends AbstractConfig {
 
   public Duration punctuationInterval() {
     return Duration.ofMillis(getLong(PUNCTUATION_INTERVAL_MS_CONFIG));
+  }
+
+  /** The schema registry to use, or empty for registry-less serialization. */
+  public Optional<SchemaRegistry> schemaRegistry() {
+    String url = getString(SCHEMA_REGISTRY_URL_CONFIG);
+    if (url == null || url.isBlank()) {
+      return Optional.empty();
+    }
+    Password userInfo = getPassword(SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG);
+    try {
+      return Optional.of(
+          SchemaRegistry.connect(
+              url.strip(),
+              userInfo == null ? null : userInfo.value(),
+              Duration.ofMillis(getLong(SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG))));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(SCHEMA_REGISTRY_URL_CONFIG, url, e.getMessage());
+    }
   }
 
   public List<String> allowedModels() {
