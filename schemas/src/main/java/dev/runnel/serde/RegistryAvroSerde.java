@@ -26,19 +26,24 @@ import org.apache.kafka.common.serialization.Serializer;
  * compatible version read. A null value (a tombstone) stays null both ways.
  */
 public final class RegistryAvroSerde<T extends SpecificRecord> implements Serde<T> {
+  static {
+    AvroTrust.install();
+  }
+
   private static final byte MAGIC = 0;
   private static final int HEADER = 5;
 
   private final Class<T> type;
   private final Schema schema;
   private final RegistryClient registry;
-  private final SpecificData model = new RunnelSpecificData();
+  private final SpecificData model;
   private final SpecificDatumWriter<T> writer;
 
   private RegistryAvroSerde(Class<T> type, Schema schema, RegistryClient registry) {
     this.type = type;
     this.schema = schema;
     this.registry = registry;
+    this.model = SpecificData.getForClass(type);
     this.writer = new SpecificDatumWriter<>(schema, model);
   }
 
