@@ -10,8 +10,13 @@ import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
 import dev.runnel.serde.AvroSerde;
+import dev.runnel.serde.FakeSchemaRegistry;
+import dev.runnel.serde.RegistryAvroSerde;
+import dev.runnel.serde.SchemaRegistry;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -95,6 +100,34 @@ class SessionStateConverterTest {
         .isInstanceOf(DataException.class)
         .hasMessageContaining("topic 'sessions'")
         .hasMessageContaining("Not a SessionState");
+  }
+
+  @Test
+  void registryModeReadsAndWritesTheRegistryWireFormat() throws Exception {
+    try (FakeSchemaRegistry registry = new FakeSchemaRegistry()) {
+      registry.requireAuthorization(
+          "Basic "
+              + Base64.getEncoder().encodeToString("connect:pw".getBytes(StandardCharsets.UTF_8)));
+      RegistryAvroSerde<SessionState> runnelSide =
+          RegistryAvroSerde.of(
+              SessionState.class,
+              SchemaRegistry.connect(registry.url(), "connect:pw", Duration.ofSeconds(5)));
+      byte[] written = runnelSide.encode("sessions", state);
+      SessionStateConverter converter =
+          converter(
+              Map.of(
+                  SessionStateConverter.SCHEMA_REGISTRY_URL_CONFIG,
+                  registry.url(),
+                  SessionStateConverter.SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG,
+                  "connect:pw"));
+
+      SchemaAndValue row = converter.toConnectData("sessions", written);
+      byte[] back = converter.fromConnectData("sessions", row.schema(), row.value());
+
+      assertThat(((Struct) row.value()).getInt64("version")).isEqualTo(4L);
+      assertThat(back).isEqualTo(written);
+      assertThat(runnelSide.decode("sessions", back)).isEqualTo(state);
+    }
   }
 
   @Test

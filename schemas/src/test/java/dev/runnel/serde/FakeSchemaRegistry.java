@@ -23,7 +23,7 @@ import org.apache.avro.Schema;
  * An in-process schema registry implementing exactly the endpoints Runnel's serdes call, with the
  * status codes and error bodies of the common REST API, and failures that a test can inject.
  */
-final class FakeSchemaRegistry implements AutoCloseable {
+public final class FakeSchemaRegistry implements AutoCloseable {
   private static final Pattern REGISTER = Pattern.compile("/subjects/([^/]+)/versions");
   private static final Pattern BY_ID = Pattern.compile("/schemas/ids/(\\d+)");
 
@@ -36,31 +36,31 @@ final class FakeSchemaRegistry implements AutoCloseable {
   private final List<String> requests = new ArrayList<>();
   private volatile String requiredAuthorization;
 
-  FakeSchemaRegistry() throws IOException {
+  public FakeSchemaRegistry() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/", this::handle);
     server.start();
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
   /** Answers registrations under {@code subject} with {@code status} from now on. */
-  void refuse(String subject, int status) {
+  public void refuse(String subject, int status) {
     refusedSubjects.put(subject, status);
   }
 
-  void requireAuthorization(String header) {
+  public void requireAuthorization(String header) {
     requiredAuthorization = header;
   }
 
   /** Requests received, as {@code METHOD path}. */
-  synchronized List<String> requests() {
+  public synchronized List<String> requests() {
     return List.copyOf(requests);
   }
 
-  synchronized long count(String methodAndPath) {
+  public synchronized long count(String methodAndPath) {
     return requests.stream().filter(methodAndPath::equals).count();
   }
 
