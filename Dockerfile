@@ -7,7 +7,7 @@ COPY pom.xml .
 COPY connectors/pom.xml connectors/
 COPY schemas schemas
 COPY topology topology
-RUN mvn -B -q -pl topology -am package -Dmaven.test.skip=true \
+RUN mvn -B -q -pl topology -am install -Dmaven.test.skip=true \
  && mvn -B -q -pl topology dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib \
  && cp topology/target/runnel-topology-*.jar /out/runnel.jar
 
