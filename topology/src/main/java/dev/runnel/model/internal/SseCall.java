@@ -93,6 +93,12 @@ final class SseCall implements ChatCall, CallSink {
     }
     deltas++;
     lastDeltaNanos = System.nanoTime();
+    if (deltas == 1) {
+      // From now on the idle timeout applies; later deltas only move lastDeltaNanos and the
+      // timer reschedules itself, so a fast stream costs no timer churn.
+      progressTimer.cancel(false);
+      progressTimer = Timers.schedule(this::checkProgress, timeouts.idle());
+    }
     text.append(piece);
     listener.onDelta(piece);
   }
