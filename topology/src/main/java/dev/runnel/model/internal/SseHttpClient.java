@@ -6,7 +6,6 @@ import dev.runnel.model.StreamListener;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -86,11 +85,6 @@ public final class SseHttpClient implements AutoCloseable {
     SseCall call = new SseCall(protocol.get(), listener, timeouts);
     call.start(http, request);
     return call;
-  }
-
-  /** The time the connect timeout allows; exposed for error messages. */
-  Duration connectTimeout() {
-    return timeouts.connect();
   }
 
   @Override
