@@ -1,0 +1,276 @@
+package dev.runnel.app;
+
+import dev.runnel.app.internal.StreamsSettings;
+import dev.runnel.app.internal.TopicProvisioner;
+import dev.runnel.chat.ChatAction;
+import dev.runnel.config.RunnelConfig;
+import dev.runnel.metrics.MetricsServer;
+import dev.runnel.metrics.RunnelMetrics;
+import dev.runnel.model.ChatModel;
+import dev.runnel.processor.DeltaPublisher;
+import dev.runnel.processor.KafkaDeltaPublisher;
+import dev.runnel.processor.RunnelTopology;
+import dev.runnel.topics.Topics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KafkaStreams.State;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Runnel instance: checks or creates the topics, runs the topology under exactly-once, serves
+ * metrics, and closes everything in order. Any number of instances with the same {@code
+ * application.id} share the work.
+ *
+ * <p>Run it with {@code java -cp ... dev.runnel.app.RunnelApplication [config.properties]}; see
+ * {@link ConfigLoader} for the environment overrides.
+ */
+public final class RunnelApplication implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RunnelApplication.class);
+
+  // A stream thread that keeps dying is replaced at most this often before the instance gives up,
+  // so a persistent fault (e.g. lost authorization) ends the process instead of spinning.
+  private static final int MAX_THREAD_REPLACEMENTS = 10;
+  private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(1);
+
+  private final RunnelConfig config;
+  private final KafkaStreams streams;
+  private final Optional<DeltaPublisher> publisher;
+  private final ChatModel model;
+  private final PrometheusMeterRegistry registry;
+  private final RunnelMetrics metrics;
+  private final KafkaStreamsMetrics streamsMetrics;
+  private final Optional<MetricsServer> metricsServer;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final Deque<Long> replacements = new ArrayDeque<>();
+
+  private RunnelApplication(
+      RunnelConfig config,
+      KafkaStreams streams,
+      Optional<DeltaPublisher> publisher,
+      ChatModel model,
+      PrometheusMeterRegistry registry,
+      RunnelMetrics metrics,
+      KafkaStreamsMetrics streamsMetrics,
+      Optional<MetricsServer> metricsServer) {
+    this.config = config;
+    this.streams = streams;
+    this.publisher = publisher;
+    this.model = model;
+    this.registry = registry;
+    this.metrics = metrics;
+    this.streamsMetrics = streamsMetrics;
+    this.metricsServer = metricsServer;
+  }
+
+  public static void main(String[] args) {
+    Map<String, String> env = System.getenv();
+    RunnelConfig config = ConfigLoader.load(ConfigLoader.configFile(args, env), env);
+    ChatModel model = Models.create(config);
+    RunnelApplication app = start(config, model);
+    Runtime.getRuntime().addShutdownHook(new Thread(app::close, "runnel-shutdown"));
+    app.awaitStopped();
+    State last = app.streams.state();
+    app.close();
+    if (last == State.ERROR) {
+      System.exit(1);
+    }
+  }
+
+  /**
+   * Starts an instance with {@code model}; it owns the model from here on and closes it.
+   *
+   * @throws org.apache.kafka.common.config.ConfigException on an invalid setting, naming it
+   * @throws IllegalStateException when the topics are missing or wrong
+   */
+  public static RunnelApplication start(RunnelConfig config, ChatModel model) {
+    Map<String, Object> streamsProps = StreamsSettings.of(config);
+    StreamsConfig streamsConfig = new StreamsConfig(streamsProps);
+    Topics topics = Topics.from(config);
+    logStartup(config, streamsConfig);
+
+    Map<String, Object> clientProps = config.kafkaClientProperties();
+    try (Admin admin = Admin.create(adminProps(streamsConfig, clientProps))) {
+      new TopicProvisioner(admin, config, topics).ensureTopics();
+    }
+
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    RunnelMetrics metrics = new RunnelMetrics(registry);
+
+    Optional<DeltaPublisher> publisher =
+        config.immediateLane()
+            ? Optional.of(KafkaDeltaPublisher.create(clientProps, topics.chunks()))
+            : Optional.empty();
+    Topology topology = RunnelTopology.build(config, new ChatAction(model, "", 0), publisher);
+    KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
+    KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+    streamsMetrics.bindTo(registry);
+
+    Optional<MetricsServer> metricsServer = startMetricsServer(config, registry, streams);
+    RunnelApplication app =
+        new RunnelApplication(
+            config, streams, publisher, model, registry, metrics, streamsMetrics, metricsServer);
+    streams.setStateListener(app::onStateChange);
+    streams.setUncaughtExceptionHandler(app::onUncaughtException);
+    streams.start();
+    return app;
+  }
+
+  private static Map<String, Object> adminProps(
+      StreamsConfig streamsConfig, Map<String, Object> clientProps) {
+    Map<String, Object> props = new java.util.HashMap<>(clientProps);
+    props.putAll(streamsConfig.getAdminConfigs("runnel-admin"));
+    return props;
+  }
+
+  private static Optional<MetricsServer> startMetricsServer(
+      RunnelConfig config, PrometheusMeterRegistry registry, KafkaStreams streams) {
+    int port = config.getInt(RunnelConfig.METRICS_PORT_CONFIG);
+    if (port == 0) {
+      return Optional.empty();
+    }
+    InetSocketAddress address =
+        new InetSocketAddress(config.getString(RunnelConfig.METRICS_BIND_ADDRESS_CONFIG), port);
+    try {
+      MetricsServer server =
+          MetricsServer.start(
+              address,
+              registry,
+              () -> streams.state() == State.RUNNING || streams.state() == State.REBALANCING);
+      log.info(
+          "Metrics on http://{}:{}/metrics, health on /health",
+          address.getHostString(),
+          server.address().getPort());
+      return Optional.of(server);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot serve metrics on "
+              + address
+              + " (set "
+              + RunnelConfig.METRICS_PORT_CONFIG
+              + " to a free port, or 0 to turn it off)",
+          e);
+    }
+  }
+
+  private static void logStartup(RunnelConfig config, StreamsConfig streamsConfig) {
+    log.info(
+        "Runnel starting: bootstrap.servers={}, security.protocol={}, application.id={},"
+            + " processing.guarantee={}, delta lane={}, {}",
+        streamsConfig.getList(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG),
+        streamsConfig.getString(StreamsConfig.SECURITY_PROTOCOL_CONFIG),
+        streamsConfig.getString(StreamsConfig.APPLICATION_ID_CONFIG),
+        streamsConfig.getString(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
+        config.getString(RunnelConfig.DELTA_LANE_CONFIG),
+        Models.describe(config));
+  }
+
+  private void onStateChange(State newState, State oldState) {
+    if (newState == State.ERROR) {
+      log.error("Kafka Streams: {} -> {}; this instance stops", oldState, newState);
+    } else {
+      log.info("Kafka Streams: {} -> {}", oldState, newState);
+    }
+    if (newState == State.NOT_RUNNING || newState == State.ERROR) {
+      stopped.countDown();
+    }
+  }
+
+  private StreamThreadExceptionResponse onUncaughtException(Throwable error) {
+    long now = System.nanoTime();
+    synchronized (replacements) {
+      while (!replacements.isEmpty()
+          && now - replacements.peekFirst() > REPLACEMENT_WINDOW.toNanos()) {
+        replacements.pollFirst();
+      }
+      if (replacements.size() >= MAX_THREAD_REPLACEMENTS) {
+        log.error(
+            "A stream thread died {} times within {}; shutting this instance down",
+            replacements.size() + 1,
+            REPLACEMENT_WINDOW,
+            error);
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
+      replacements.addLast(now);
+    }
+    log.error("A stream thread died; replacing it", error);
+    return StreamThreadExceptionResponse.REPLACE_THREAD;
+  }
+
+  /** The running Kafka Streams instance, for state and interactive queries. */
+  public KafkaStreams streams() {
+    return streams;
+  }
+
+  /** Runnel's meters; the processor records into them. */
+  public RunnelMetrics metrics() {
+    return metrics;
+  }
+
+  /** Prometheus text of every meter, as {@code /metrics} serves it. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** The metrics endpoint's address, when it is on. */
+  public Optional<InetSocketAddress> metricsAddress() {
+    return metricsServer.map(MetricsServer::address);
+  }
+
+  /** Blocks until Kafka Streams stops (closed, or failed for good). */
+  public void awaitStopped() {
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Stops in dependency order: Kafka Streams first (it commits what it can and stops calling the
+   * model), then the immediate-lane producer, the model client and the metrics endpoint.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    Duration timeout = Duration.ofMillis(config.getLong(RunnelConfig.SHUTDOWN_TIMEOUT_MS_CONFIG));
+    log.info("Runnel stopping (waiting up to {} for Kafka Streams)", timeout);
+    if (!streams.close(timeout)) {
+      log.warn("Kafka Streams did not close within {}", timeout);
+    }
+    publisher.ifPresent(DeltaPublisher::close);
+    model.close();
+    streamsMetrics.close();
+    metricsServer.ifPresent(MetricsServer::close);
+    registry.close();
+    stopped.countDown();
+    log.info("Runnel stopped");
+  }
+}
