@@ -16,7 +16,8 @@ import org.apache.kafka.common.config.ConfigException;
 /**
  * Reads Runnel's settings from a properties file, then lets environment variables override them:
  * {@code RUNNEL_TOPIC_PROMPTS} sets {@code runnel.topic.prompts} and {@code
- * KAFKA_BOOTSTRAP_SERVERS} sets {@code bootstrap.servers} (upper case, underscores for dots).
+ * KAFKA_BOOTSTRAP_SERVERS} sets {@code bootstrap.servers} (upper case, underscores for dots). A
+ * {@code RUNNEL_} variable counts only when it names a setting of {@link RunnelConfig}.
  */
 public final class ConfigLoader {
   /** Environment variable naming the properties file when no argument does. */
@@ -65,7 +66,12 @@ public final class ConfigLoader {
             return;
           }
           if (name.startsWith(RUNNEL_ENV_PREFIX)) {
-            settings.put(RunnelConfig.RUNNEL_PREFIX + toKey(name, RUNNEL_ENV_PREFIX), value);
+            String key = RunnelConfig.RUNNEL_PREFIX + toKey(name, RUNNEL_ENV_PREFIX);
+            // Only settings Runnel defines: other RUNNEL_ variables, such as the one holding the
+            // model's API key, are read by name where needed and must not become settings.
+            if (RunnelConfig.CONFIG.names().contains(key)) {
+              settings.put(key, value);
+            }
           } else if (name.startsWith(KAFKA_ENV_PREFIX)) {
             settings.put(toKey(name, KAFKA_ENV_PREFIX), value);
           }

@@ -123,6 +123,21 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String SHUTDOWN_TIMEOUT_MS_DOC =
       "How long a clean shutdown waits for Kafka Streams to commit and close.";
 
+  private static final ConfigDef.Validator REPLICATION_FACTOR_VALIDATOR =
+      new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+          if (value != null && (Short) value != -1 && (Short) value < 1) {
+            throw new ConfigException(name, value, "must be -1 (broker default) or at least 1");
+          }
+        }
+
+        @Override
+        public String toString() {
+          return "-1 or [1,...]";
+        }
+      };
+
   public static final ConfigDef CONFIG =
       new ConfigDef()
           .define(
@@ -222,12 +237,7 @@ public final class RunnelConfig extends AbstractConfig {
               TOPIC_REPLICATION_FACTOR_CONFIG,
               Type.SHORT,
               (short) -1,
-              (name, value) -> {
-                if (value != null && (Short) value != -1 && (Short) value < 1) {
-                  throw new ConfigException(
-                      name, value, "must be -1 (broker default) or at least 1");
-                }
-              },
+              REPLICATION_FACTOR_VALIDATOR,
               Importance.MEDIUM,
               TOPIC_REPLICATION_FACTOR_DOC)
           .define(
