@@ -24,10 +24,14 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KafkaStreams.State;
@@ -64,6 +68,8 @@ public final class RunnelApplication implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Deque<Long> replacements = new ArrayDeque<>();
+  private final List<State> stateHistory = new CopyOnWriteArrayList<>();
+  private final AtomicInteger replacedThreads = new AtomicInteger();
 
   private RunnelApplication(
       RunnelConfig config,
@@ -143,7 +149,7 @@ public final class RunnelApplication implements AutoCloseable {
 
   private static Map<String, Object> adminProps(
       StreamsConfig streamsConfig, Map<String, Object> clientProps) {
-    Map<String, Object> props = new java.util.HashMap<>(clientProps);
+    Map<String, Object> props = new HashMap<>(clientProps);
     props.putAll(streamsConfig.getAdminConfigs("runnel-admin"));
     return props;
   }
@@ -191,6 +197,7 @@ public final class RunnelApplication implements AutoCloseable {
   }
 
   private void onStateChange(State newState, State oldState) {
+    stateHistory.add(newState);
     if (newState == State.ERROR) {
       log.error("Kafka Streams: {} -> {}; this instance stops", oldState, newState);
     } else {
@@ -218,6 +225,7 @@ public final class RunnelApplication implements AutoCloseable {
       }
       replacements.addLast(now);
     }
+    replacedThreads.incrementAndGet();
     log.error("A stream thread died; replacing it", error);
     return StreamThreadExceptionResponse.REPLACE_THREAD;
   }
@@ -225,6 +233,16 @@ public final class RunnelApplication implements AutoCloseable {
   /** The running Kafka Streams instance, for state and interactive queries. */
   public KafkaStreams streams() {
     return streams;
+  }
+
+  /** Every state Kafka Streams entered since start, in order. */
+  public List<State> stateHistory() {
+    return List.copyOf(stateHistory);
+  }
+
+  /** How many stream threads died of an uncaught error and were replaced. */
+  public int replacedThreads() {
+    return replacedThreads.get();
   }
 
   /** Runnel's meters; the processor records into them. */
