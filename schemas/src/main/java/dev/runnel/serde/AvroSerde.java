@@ -19,13 +19,17 @@ import org.apache.kafka.common.serialization.Serializer;
  * tombstone) stays null both ways.
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
+  static {
+    AvroTrust.install();
+  }
+
   private final Class<T> type;
   private final BinaryMessageEncoder<T> encoder;
   private final BinaryMessageDecoder<T> decoder;
 
   private AvroSerde(Class<T> type, Schema schema) {
     this.type = type;
-    SpecificData model = new RunnelSpecificData();
+    SpecificData model = SpecificData.getForClass(type);
     this.encoder = new BinaryMessageEncoder<>(model, schema);
     this.decoder = new BinaryMessageDecoder<>(model, schema);
     for (Schema kept : SchemaHistory.versions(schema.getFullName())) {

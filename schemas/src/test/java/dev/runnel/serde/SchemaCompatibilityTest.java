@@ -7,6 +7,7 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.internal.PendingRequest;
 import dev.runnel.schemas.internal.SessionQueue;
 import java.util.List;
 import java.util.stream.Stream;
@@ -30,7 +31,8 @@ class SchemaCompatibilityTest {
         Chunk.getClassSchema(),
         SessionState.getClassSchema(),
         DeadLetter.getClassSchema(),
-        SessionQueue.getClassSchema());
+        SessionQueue.getClassSchema(),
+        PendingRequest.getClassSchema());
   }
 
   @ParameterizedTest

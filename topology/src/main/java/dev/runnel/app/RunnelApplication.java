@@ -35,9 +35,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KafkaStreams.State;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -132,8 +135,10 @@ public final class RunnelApplication implements AutoCloseable {
         config.immediateLane()
             ? Optional.of(KafkaDeltaPublisher.create(clientProps, topics.chunks()))
             : Optional.empty();
-    Topology topology = RunnelTopology.build(config, new ChatAction(model, "", 0), publisher);
+    Topology topology =
+        RunnelTopology.build(config, new ChatAction(model, "", 0), publisher, metrics);
     KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
+    metrics.queueDepthFrom(() -> waitingRequests(streams, metrics));
     KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(registry);
 
@@ -145,6 +150,27 @@ public final class RunnelApplication implements AutoCloseable {
     streams.setUncaughtExceptionHandler(app::onUncaughtException);
     streams.start();
     return app;
+  }
+
+  /**
+   * Requests accepted by this instance's tasks and not yet applied, minus those being called now.
+   * RocksDB's key count is an estimate, which is what a gauge needs; NaN while rebalancing.
+   */
+  private static double waitingRequests(KafkaStreams streams, RunnelMetrics metrics) {
+    if (streams.state() != State.RUNNING) {
+      return Double.NaN;
+    }
+    try {
+      long pending =
+          streams
+              .store(
+                  StoreQueryParameters.fromNameAndType(
+                      RunnelTopology.PENDING_REQUESTS_STORE, QueryableStoreTypes.keyValueStore()))
+              .approximateNumEntries();
+      return Math.max(0, pending - metrics.callsInFlight());
+    } catch (InvalidStateStoreException e) {
+      return Double.NaN;
+    }
   }
 
   private static Map<String, Object> adminProps(

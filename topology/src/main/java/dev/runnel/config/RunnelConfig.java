@@ -88,6 +88,16 @@ public final class RunnelConfig extends AbstractConfig {
       "How many applied request ids each session remembers; a prompt repeating one of them (or"
           + " a queued one) is acknowledged and not run again.";
 
+  public static final String SESSION_QUEUE_MAX_CONFIG = "runnel.session.queue.max";
+  private static final String SESSION_QUEUE_MAX_DOC =
+      "Most prompts one session may have waiting; a prompt beyond it goes to the dead-letter"
+          + " topic as SESSION_QUEUE_FULL (it is never accepted, so never lost).";
+
+  public static final String SESSION_MAX_MESSAGES_CONFIG = "runnel.session.max.messages";
+  private static final String SESSION_MAX_MESSAGES_DOC =
+      "Most messages a session's conversation keeps; older ones are dropped first, so a session"
+          + " state stays well under Kafka's record size limit.";
+
   // ---- Application: topic provisioning, operations, lifecycle (dev.runnel.app) ----
 
   public static final String TOPIC_CREATE_CONFIG = "runnel.topic.create";
@@ -225,6 +235,20 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(1),
               Importance.LOW,
               DEDUP_WINDOW_DOC)
+          .define(
+              SESSION_QUEUE_MAX_CONFIG,
+              Type.INT,
+              1000,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              SESSION_QUEUE_MAX_DOC)
+          .define(
+              SESSION_MAX_MESSAGES_CONFIG,
+              Type.INT,
+              100,
+              Range.atLeast(2),
+              Importance.MEDIUM,
+              SESSION_MAX_MESSAGES_DOC)
           .define(TOPIC_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, TOPIC_CREATE_DOC)
           .define(
               TOPIC_PARTITIONS_CONFIG,

@@ -2,6 +2,7 @@ package dev.runnel.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runnel.model.TokenUsage;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetAddress;
@@ -21,14 +22,15 @@ class MetricsServerTest {
   void servesRunnelMetersInPrometheusText() throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     RunnelMetrics metrics = new RunnelMetrics(registry);
-    metrics.callStarted();
-    metrics.callStarted();
+    metrics.callStarted(1);
+    metrics.callStarted(2);
     metrics.callEnded();
-    metrics.queueDepthChanged(3);
+    metrics.queueDepthFrom(() -> 3);
     metrics.firstToken(Duration.ofMillis(40));
-    metrics.completed(100, Duration.ofSeconds(2));
-    metrics.retried();
+    metrics.completed(Duration.ofSeconds(2), new TokenUsage(10, 100, 110));
+    metrics.retried("RATE_LIMITED");
     metrics.failed("RATE_LIMITED");
+    metrics.deadLettered("EMPTY_PROMPT");
 
     try (MetricsServer server =
         MetricsServer.start(
@@ -43,7 +45,9 @@ class MetricsServerTest {
           .contains("runnel_queue_depth 3.0")
           .contains("runnel_model_time_to_first_token_seconds_count 1")
           .contains("runnel_model_tokens_per_second_tokens_s_sum 50.0")
-          .contains("runnel_retries_total 1.0")
+          .contains("runnel_retries_total{kind=\"RATE_LIMITED\"} 1.0")
+          .contains("runnel_completions_total 1.0")
+          .contains("runnel_dead_letters_total{reason=\"EMPTY_PROMPT\"} 1.0")
           .contains("runnel_failures_total{kind=\"RATE_LIMITED\"} 1.0");
     }
   }

@@ -1,0 +1,37 @@
+package dev.runnel.processor.internal;
+
+import dev.runnel.model.ModelException;
+import dev.runnel.schemas.ErrorInfo;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Classifies what a run failed with. */
+final class Failures {
+  private Failures() {}
+
+  static boolean retriable(Throwable error) {
+    return (error instanceof ModelException m && m.retriable()) || error instanceof DeltaNotWritten;
+  }
+
+  static Optional<Duration> retryAfter(Throwable error) {
+    return error instanceof ModelException m ? m.retryAfter() : Optional.empty();
+  }
+
+  static String kind(Throwable error) {
+    if (error instanceof ModelException m) {
+      return m.kind().name();
+    }
+    if (error instanceof ContractViolation) {
+      return "CONTRACT_VIOLATION";
+    }
+    if (error instanceof DeltaNotWritten) {
+      return "DELTA_NOT_WRITTEN";
+    }
+    return "ACTION_FAILED";
+  }
+
+  static ErrorInfo describe(Throwable error) {
+    String message = error.getMessage() == null ? error.getClass().getName() : error.getMessage();
+    return new ErrorInfo(kind(error), message, retriable(error));
+  }
+}

@@ -1,0 +1,20 @@
+package dev.runnel.processor.internal;
+
+import dev.runnel.action.ActionResult;
+import dev.runnel.action.StateUpdate;
+import dev.runnel.schemas.Chunk;
+
+/** What a run reports to the stream thread, which alone touches stores and forwards. */
+sealed interface RunEvent {
+  RunKey run();
+
+  /** A delta for the transactional lane. */
+  record Delta(RunKey run, Chunk chunk) implements RunEvent {}
+
+  /** The last yield; {@code deltas} is how many deltas the attempt published. */
+  record Finished(RunKey run, ActionResult result, StateUpdate update, int deltas)
+      implements RunEvent {}
+
+  /** The run failed; {@code deltas} is how many deltas the attempt published. */
+  record Failed(RunKey run, Throwable error, int deltas) implements RunEvent {}
+}

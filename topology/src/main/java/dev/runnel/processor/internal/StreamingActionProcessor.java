@@ -1,0 +1,655 @@
+package dev.runnel.processor.internal;
+
+import dev.runnel.action.ActionInput;
+import dev.runnel.action.RunningAction;
+import dev.runnel.action.StreamingAction;
+import dev.runnel.model.FinishReason;
+import dev.runnel.model.TokenUsage;
+import dev.runnel.processor.DeltaPublisher;
+import dev.runnel.processor.ProcessorObserver;
+import dev.runnel.schemas.Cancellation;
+import dev.runnel.schemas.DeadLetter;
+import dev.runnel.schemas.ErrorInfo;
+import dev.runnel.schemas.Prompt;
+import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.internal.PendingRequest;
+import dev.runnel.schemas.internal.SessionQueue;
+import dev.runnel.serde.AvroSerde;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hosts a {@link StreamingAction} on a stream thread without ever waiting on it. See {@link
+ * StreamingActionProcessorSupplier} for the rules it keeps.
+ */
+final class StreamingActionProcessor implements Processor<byte[], byte[], String, SpecificRecord> {
+  private static final Logger log = LoggerFactory.getLogger(StreamingActionProcessor.class);
+
+  private final ProcessorSettings settings;
+  private final StreamingAction action;
+  private final Optional<DeltaPublisher> publisher;
+  private final CallSlots slots;
+  private final ProcessorObserver observer;
+  private final Backoff backoff;
+  private final AvroSerde<Prompt> prompts = AvroSerde.of(Prompt.class);
+  private final AvroSerde<Cancellation> cancellations = AvroSerde.of(Cancellation.class);
+
+  /** Sessions running a call on this task. */
+  private final Map<String, Run> running = new HashMap<>();
+
+  /** Sessions whose head request waits to start, in arrival order, with the time it may start. */
+  private final LinkedHashMap<String, Long> ready = new LinkedHashMap<>();
+
+  /** Events from the runs' threads, taken in on the stream thread at each punctuation. */
+  private final ConcurrentLinkedQueue<RunEvent> events = new ConcurrentLinkedQueue<>();
+
+  private ProcessorContext<String, SpecificRecord> context;
+  private KeyValueStore<String, SessionState> states;
+  private KeyValueStore<String, SessionQueue> queues;
+  private KeyValueStore<String, PendingRequest> pending;
+  private Cancellable punctuator;
+  private boolean resumed;
+
+  StreamingActionProcessor(
+      ProcessorSettings settings,
+      StreamingAction action,
+      Optional<DeltaPublisher> publisher,
+      CallSlots slots,
+      ProcessorObserver observer) {
+    this.settings = settings;
+    this.action = action;
+    this.publisher = publisher;
+    this.slots = slots;
+    this.observer = observer;
+    this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax());
+  }
+
+  /** A running attempt. */
+  private static final class Run {
+    final RunKey key;
+    final RunOutput output;
+    final long startedNanos = System.nanoTime();
+    RunningAction handle = () -> {};
+
+    Run(RunKey key, RunOutput output) {
+      this.key = key;
+      this.output = output;
+    }
+
+    void stop() {
+      output.close();
+      handle.cancel();
+    }
+  }
+
+  @Override
+  public void init(ProcessorContext<String, SpecificRecord> context) {
+    this.context = context;
+    this.states = context.getStateStore(StreamingActionProcessorSupplier.STATE_STORE);
+    this.queues = context.getStateStore(StreamingActionProcessorSupplier.QUEUE_STORE);
+    this.pending = context.getStateStore(StreamingActionProcessorSupplier.PENDING_STORE);
+    punctuator =
+        context.schedule(
+            settings.punctuationInterval(), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    RecordMetadata source = context.recordMetadata().orElseThrow();
+    if (source.topic().equals(settings.cancellationsTopic())) {
+      onCancellation(record, source);
+    } else {
+      onPrompt(record, source);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (punctuator != null) {
+      punctuator.cancel();
+    }
+    for (Run run : running.values()) {
+      run.stop();
+      slots.release();
+      observer.callEnded();
+    }
+    running.clear();
+    ready.clear();
+    events.clear();
+  }
+
+  private void onPrompt(Record<byte[], byte[]> record, RecordMetadata source) {
+    String sessionId = sessionOf(record.key());
+    if (sessionId == null) {
+      rejectInput(record, source, null, null, "NO_KEY", "a prompt needs a session id as its key");
+      return;
+    }
+    if (record.value() == null) {
+      rejectInput(record, source, sessionId, null, "NO_VALUE", "a prompt record has no value");
+      return;
+    }
+    Prompt prompt;
+    try {
+      prompt = prompts.decode(record.value());
+    } catch (SerializationException e) {
+      rejectInput(record, source, sessionId, null, "UNDESERIALIZABLE", e.getMessage());
+      return;
+    }
+    String requestId =
+        prompt.getRequestId() == null || prompt.getRequestId().isBlank()
+            ? source.topic() + "-" + source.partition() + "-" + source.offset()
+            : prompt.getRequestId();
+    String content = prompt.getContent();
+    if (content.isBlank()) {
+      rejectInput(record, source, sessionId, requestId, "EMPTY_PROMPT", "the prompt is empty");
+      return;
+    }
+    if (content.length() > settings.promptMaxChars()) {
+      rejectInput(
+          record,
+          source,
+          sessionId,
+          requestId,
+          "PROMPT_TOO_LARGE",
+          "the prompt has "
+              + content.length()
+              + " characters, more than runnel.prompt.max.chars="
+              + settings.promptMaxChars());
+      return;
+    }
+    String model = prompt.getModel() == null ? settings.defaultModel() : prompt.getModel();
+    if (!settings.allowedModels().isEmpty() && !settings.allowedModels().contains(model)) {
+      rejectInput(
+          record,
+          source,
+          sessionId,
+          requestId,
+          "UNKNOWN_MODEL",
+          "model '" + model + "' is not in runnel.model.allowed " + settings.allowedModels());
+      return;
+    }
+    SessionQueue queue = queueOf(sessionId);
+    if (queue.getRecentRequestIds().contains(requestId) || isPending(sessionId, requestId)) {
+      log.debug("Session {} request {} is a duplicate; acknowledged", sessionId, requestId);
+      observer.duplicate();
+      return;
+    }
+    if (queue.getNext() - queue.getHead() >= settings.sessionQueueMax()) {
+      rejectInput(
+          record,
+          source,
+          sessionId,
+          requestId,
+          "SESSION_QUEUE_FULL",
+          "session already has "
+              + (queue.getNext() - queue.getHead())
+              + " prompts waiting (runnel.session.queue.max="
+              + settings.sessionQueueMax()
+              + ")");
+      return;
+    }
+    prompt.setRequestId(requestId);
+    prompt.setModel(model);
+    pending.put(
+        QueueKeys.of(sessionId, queue.getNext()),
+        new PendingRequest(
+            requestId,
+            prompt,
+            source.topic(),
+            source.partition(),
+            source.offset(),
+            Instant.ofEpochMilli(context.currentSystemTimeMs()),
+            0,
+            0));
+    queue.setNext(queue.getNext() + 1);
+    queues.put(sessionId, queue);
+    observer.accepted();
+    if (!running.containsKey(sessionId) && !ready.containsKey(sessionId)) {
+      ready.put(sessionId, 0L);
+      startReady(context.currentSystemTimeMs());
+    }
+  }
+
+  private void onCancellation(Record<byte[], byte[]> record, RecordMetadata source) {
+    String sessionId = sessionOf(record.key());
+    if (sessionId == null) {
+      rejectInput(
+          record, source, null, null, "NO_KEY", "a cancellation needs a session id as its key");
+      return;
+    }
+    String requestId;
+    try {
+      Cancellation cancellation = cancellations.decode(record.value());
+      requestId = cancellation == null ? null : cancellation.getRequestId();
+    } catch (SerializationException e) {
+      rejectInput(record, source, sessionId, null, "UNDESERIALIZABLE", e.getMessage());
+      return;
+    }
+    Run run = running.get(sessionId);
+    if (run != null && (requestId == null || requestId.equals(run.key.requestId()))) {
+      end(run);
+      applyCancelled(run.key, run.output.deltas());
+      return;
+    }
+    SessionQueue queue = queueOf(sessionId);
+    PendingRequest head = headOf(sessionId, queue);
+    if (run == null
+        && head != null
+        && (requestId == null || requestId.equals(head.getRequestId()))) {
+      ready.remove(sessionId);
+      applyCancelled(new RunKey(sessionId, head.getRequestId(), head.getAttempt()), 0);
+      return;
+    }
+    if (requestId != null && cancelQueued(sessionId, requestId)) {
+      return;
+    }
+    log.debug("Session {}: nothing to cancel for request {}", sessionId, requestId);
+  }
+
+  private void punctuate(long now) {
+    if (!resumed) {
+      resumeUnfinished();
+      resumed = true;
+    }
+    RunEvent event;
+    while ((event = events.poll()) != null) {
+      Run run = running.get(event.run().sessionId());
+      if (run == null || !run.key.equals(event.run())) {
+        continue; // from an attempt that was cancelled, retried or closed
+      }
+      try {
+        if (event instanceof RunEvent.Delta delta) {
+          forward(settings.chunksSink(), delta.chunk().getSessionId(), delta.chunk(), now);
+        } else if (event instanceof RunEvent.Finished finished) {
+          end(run);
+          applyFinal(run, finished, now);
+        } else if (event instanceof RunEvent.Failed failed) {
+          end(run);
+          onFailure(run.key, failed.error(), failed.deltas(), now);
+        }
+      } catch (RuntimeException e) {
+        // A bug in an action's result must not kill the stream thread; the request fails.
+        log.error(
+            "Session {} request {}: cannot apply the run's result",
+            run.key.sessionId(),
+            run.key.requestId(),
+            e);
+        failForGood(run.key, e, 0, now);
+      }
+    }
+    startReady(now);
+  }
+
+  /**
+   * Readies every session with pending requests: they were accepted and not finished, so each head
+   * (re)starts with the next attempt number. Kafka Streams restores the stores before a task runs;
+   * this runs at the first punctuation so that all starts happen on one path.
+   */
+  private void resumeUnfinished() {
+    int count = 0;
+    try (KeyValueIterator<String, SessionQueue> all = queues.all()) {
+      while (all.hasNext()) {
+        KeyValue<String, SessionQueue> entry = all.next();
+        if (entry.value.getNext() > entry.value.getHead() && !running.containsKey(entry.key)) {
+          ready.putIfAbsent(entry.key, 0L);
+          count++;
+        }
+      }
+    }
+    if (count > 0) {
+      log.info("Task {} resumes {} sessions with unfinished requests", context.taskId(), count);
+    }
+  }
+
+  /** Starts waiting sessions whose time has come, while there are free call slots. */
+  private void startReady(long now) {
+    List<String> due = new ArrayList<>();
+    for (Iterator<Map.Entry<String, Long>> it = ready.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Long> entry = it.next();
+      if (entry.getValue() > now) {
+        continue;
+      }
+      if (!slots.tryAcquire()) {
+        break;
+      }
+      it.remove();
+      due.add(entry.getKey());
+    }
+    for (String sessionId : due) {
+      start(sessionId);
+    }
+  }
+
+  private void start(String sessionId) {
+    SessionQueue queue = queueOf(sessionId);
+    PendingRequest request = headOf(sessionId, queue);
+    if (request == null) {
+      slots.release();
+      return;
+    }
+    int attempt = request.getAttempt() + 1;
+    request.setAttempt(attempt);
+    pending.put(QueueKeys.of(sessionId, queue.getHead()), request);
+    if (publisher.isPresent()) {
+      // Immediate-lane deltas are visible at once; commit the attempt number soon, so a restart
+      // after a crash does not reuse it.
+      context.commit();
+    }
+    RunKey key = new RunKey(sessionId, request.getRequestId(), attempt);
+    RunOutput output = new RunOutput(key, action.spec().writes(), publisher, events::add, observer);
+    Run run = new Run(key, output);
+    running.put(sessionId, run);
+    observer.callStarted(attempt);
+    Prompt prompt = request.getPrompt();
+    ActionInput input =
+        new ActionInput(
+            sessionId,
+            request.getRequestId(),
+            attempt,
+            prompt.getContent(),
+            prompt.getModel(),
+            prompt.getAttributes());
+    try {
+      run.handle =
+          action.start(
+              SessionStates.view(stateOf(sessionId), action.spec().reads()), input, output);
+    } catch (RuntimeException e) {
+      output.fail(e);
+    }
+  }
+
+  private void applyFinal(Run run, RunEvent.Finished finished, long now) {
+    RunKey key = run.key;
+    SessionState next =
+        SessionStates.completed(
+            stateOf(key.sessionId()),
+            key,
+            finished.result(),
+            finished.update(),
+            Instant.ofEpochMilli(now),
+            settings.sessionMaxMessages());
+    states.put(key.sessionId(), next);
+    forward(settings.sessionsSink(), key.sessionId(), next, now);
+    TokenUsage usage = finished.result().usage();
+    forward(
+        settings.chunksSink(),
+        key.sessionId(),
+        Chunks.end(
+            key,
+            finished.deltas(),
+            toSchema(finished.result().finishReason()),
+            new dev.runnel.schemas.TokenUsage(
+                usage.promptTokens(), usage.completionTokens(), usage.totalTokens()),
+            null,
+            finished.result().text().length()),
+        now);
+    popHead(key.sessionId(), key.requestId());
+    observer.completed(Duration.ofNanos(System.nanoTime() - run.startedNanos), usage);
+  }
+
+  private void onFailure(RunKey key, Throwable error, int deltas, long now) {
+    SessionQueue queue = queueOf(key.sessionId());
+    PendingRequest request = headOf(key.sessionId(), queue);
+    if (request == null) {
+      return;
+    }
+    if (Failures.retriable(error) && request.getFailures() < settings.maxRetries()) {
+      int retry = request.getFailures() + 1;
+      request.setFailures(retry);
+      pending.put(QueueKeys.of(key.sessionId(), queue.getHead()), request);
+      long delay = backoff.delayMs(retry, Failures.retryAfter(error));
+      ready.put(key.sessionId(), now + delay);
+      observer.retried(Failures.kind(error));
+      log.info(
+          "Session {} request {} attempt {} failed ({}: {}); retry {} of {} in {} ms",
+          key.sessionId(),
+          key.requestId(),
+          key.attempt(),
+          Failures.kind(error),
+          error.getMessage(),
+          retry,
+          settings.maxRetries(),
+          delay);
+      return;
+    }
+    failForGood(key, error, deltas, now);
+  }
+
+  private void failForGood(RunKey key, Throwable error, int deltas, long now) {
+    ErrorInfo info = Failures.describe(error);
+    log.warn(
+        "Session {} request {} failed for good after attempt {}: {}: {}",
+        key.sessionId(),
+        key.requestId(),
+        key.attempt(),
+        info.getKind(),
+        info.getMessage());
+    SessionState next =
+        SessionStates.failed(stateOf(key.sessionId()), key, info, Instant.ofEpochMilli(now));
+    states.put(key.sessionId(), next);
+    forward(settings.sessionsSink(), key.sessionId(), next, now);
+    forward(
+        settings.chunksSink(),
+        key.sessionId(),
+        Chunks.end(key, deltas, dev.runnel.schemas.FinishReason.ERROR, null, info, null),
+        now);
+    PendingRequest request = headOf(key.sessionId(), queueOf(key.sessionId()));
+    if (request != null) {
+      byte[] value = prompts.encode(request.getPrompt());
+      forward(
+          settings.deadLettersSink(),
+          key.sessionId(),
+          DeadLetter.newBuilder()
+              .setSourceTopic(request.getSourceTopic())
+              .setSourcePartition(request.getSourcePartition())
+              .setSourceOffset(request.getSourceOffset())
+              .setSessionId(key.sessionId())
+              .setRequestId(key.requestId())
+              .setKey(ByteBuffer.wrap(key.sessionId().getBytes(StandardCharsets.UTF_8)))
+              .setValue(ByteBuffer.wrap(value))
+              .setReason("REQUEST_FAILED")
+              .setMessage(info.getKind() + ": " + info.getMessage())
+              .setError(info)
+              .setTimestamp(Instant.ofEpochMilli(now))
+              .build(),
+          now);
+      observer.deadLettered("REQUEST_FAILED");
+    }
+    popHead(key.sessionId(), key.requestId());
+    observer.failed(info.getKind());
+  }
+
+  private void applyCancelled(RunKey key, int deltas) {
+    long now = context.currentSystemTimeMs();
+    SessionState next =
+        SessionStates.cancelled(stateOf(key.sessionId()), key, Instant.ofEpochMilli(now));
+    states.put(key.sessionId(), next);
+    forward(settings.sessionsSink(), key.sessionId(), next, now);
+    forward(
+        settings.chunksSink(),
+        key.sessionId(),
+        Chunks.end(key, deltas, dev.runnel.schemas.FinishReason.CANCELLED, null, null, null),
+        now);
+    popHead(key.sessionId(), key.requestId());
+    observer.cancelled();
+  }
+
+  /** Removes a queued request that has not started; its end record says cancelled. */
+  private boolean cancelQueued(String sessionId, String requestId) {
+    String found = null;
+    try (KeyValueIterator<String, PendingRequest> it =
+        pending.prefixScan(QueueKeys.prefix(sessionId), new StringSerializer())) {
+      while (it.hasNext() && found == null) {
+        KeyValue<String, PendingRequest> entry = it.next();
+        if (entry.value.getRequestId().equals(requestId)) {
+          found = entry.key;
+        }
+      }
+    }
+    if (found == null) {
+      return false;
+    }
+    pending.delete(found);
+    SessionQueue queue = queueOf(sessionId);
+    remember(queue, requestId);
+    queues.put(sessionId, queue);
+    long now = context.currentSystemTimeMs();
+    forward(
+        settings.chunksSink(),
+        sessionId,
+        Chunks.end(
+            new RunKey(sessionId, requestId, 0),
+            0,
+            dev.runnel.schemas.FinishReason.CANCELLED,
+            null,
+            null,
+            null),
+        now);
+    observer.cancelled();
+    return true;
+  }
+
+  /** Ends a running attempt: stops it and frees its slot. */
+  private void end(Run run) {
+    running.remove(run.key.sessionId());
+    run.stop();
+    slots.release();
+    observer.callEnded();
+  }
+
+  /**
+   * Removes the finished head request, remembers its id, and readies the session's next request.
+   * Skips holes left by cancelled queued requests.
+   */
+  private void popHead(String sessionId, String requestId) {
+    SessionQueue queue = queueOf(sessionId);
+    pending.delete(QueueKeys.of(sessionId, queue.getHead()));
+    remember(queue, requestId);
+    long head = queue.getHead() + 1;
+    while (head < queue.getNext() && pending.get(QueueKeys.of(sessionId, head)) == null) {
+      head++;
+    }
+    queue.setHead(head);
+    queues.put(sessionId, queue);
+    if (head < queue.getNext()) {
+      ready.put(sessionId, 0L);
+    }
+  }
+
+  private void remember(SessionQueue queue, String requestId) {
+    List<String> recent = new ArrayList<>(queue.getRecentRequestIds());
+    recent.add(requestId);
+    if (recent.size() > settings.dedupWindow()) {
+      recent =
+          new ArrayList<>(recent.subList(recent.size() - settings.dedupWindow(), recent.size()));
+    }
+    queue.setRecentRequestIds(recent);
+  }
+
+  private boolean isPending(String sessionId, String requestId) {
+    try (KeyValueIterator<String, PendingRequest> it =
+        pending.prefixScan(QueueKeys.prefix(sessionId), new StringSerializer())) {
+      while (it.hasNext()) {
+        if (it.next().value.getRequestId().equals(requestId)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private PendingRequest headOf(String sessionId, SessionQueue queue) {
+    return queue.getNext() > queue.getHead()
+        ? pending.get(QueueKeys.of(sessionId, queue.getHead()))
+        : null;
+  }
+
+  private SessionQueue queueOf(String sessionId) {
+    SessionQueue queue = queues.get(sessionId);
+    return queue != null ? queue : new SessionQueue(0L, 0L, new ArrayList<>());
+  }
+
+  private SessionState stateOf(String sessionId) {
+    SessionState state = states.get(sessionId);
+    return state != null ? state : SessionStates.initial(sessionId);
+  }
+
+  private void rejectInput(
+      Record<byte[], byte[]> record,
+      RecordMetadata source,
+      String sessionId,
+      String requestId,
+      String reason,
+      String message) {
+    log.warn(
+        "Rejected record {}-{}@{} (session {}): {}: {}",
+        source.topic(),
+        source.partition(),
+        source.offset(),
+        sessionId,
+        reason,
+        message);
+    forward(
+        settings.deadLettersSink(),
+        sessionId,
+        DeadLetter.newBuilder()
+            .setSourceTopic(source.topic())
+            .setSourcePartition(source.partition())
+            .setSourceOffset(source.offset())
+            .setSessionId(sessionId)
+            .setRequestId(requestId)
+            .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
+            .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
+            .setReason(reason)
+            .setMessage(message)
+            .setTimestamp(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+            .build(),
+        record.timestamp());
+    observer.deadLettered(reason);
+  }
+
+  private void forward(String child, String key, SpecificRecord value, long timestamp) {
+    context.forward(new Record<>(key, value, timestamp), child);
+  }
+
+  private static String sessionOf(byte[] key) {
+    if (key == null || key.length == 0) {
+      return null;
+    }
+    return new String(key, StandardCharsets.UTF_8);
+  }
+
+  private static dev.runnel.schemas.FinishReason toSchema(FinishReason reason) {
+    return switch (reason) {
+      case STOP -> dev.runnel.schemas.FinishReason.STOP;
+      case LENGTH -> dev.runnel.schemas.FinishReason.LENGTH;
+      case CONTENT_FILTER -> dev.runnel.schemas.FinishReason.CONTENT_FILTER;
+      case TOOL_CALLS -> dev.runnel.schemas.FinishReason.TOOL_CALLS;
+      case UNKNOWN -> dev.runnel.schemas.FinishReason.UNKNOWN;
+    };
+  }
+}

@@ -1,0 +1,88 @@
+package dev.runnel.processor.internal;
+
+import dev.runnel.action.StreamingAction;
+import dev.runnel.processor.DeltaPublisher;
+import dev.runnel.processor.ProcessorObserver;
+import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.internal.PendingRequest;
+import dev.runnel.schemas.internal.SessionQueue;
+import dev.runnel.serde.AvroSerde;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Supplies the processor that hosts a streaming action on Kafka Streams.
+ *
+ * <p><b>Requirements.</b> Its input is the prompts and cancellations topics as raw bytes, keyed by
+ * session id (raw, so that an undeserializable record reaches the dead-letter topic as it came).
+ * Both must be co-partitioned. The action's {@code start} must return at once. Run with {@code
+ * exactly_once_v2} for the exactly-once final; a small {@code poll.ms} (5 to 10), because model
+ * events are taken in by a wall-clock punctuator that fires at most once per loop.
+ *
+ * <p><b>What it guarantees.</b> A prompt is accepted into a changelogged per-session queue and the
+ * stream thread never waits on a model. One call per session at a time, in order; up to the
+ * instance's slot limit across sessions. The final (state update, end record, queue removal) is
+ * applied on the stream thread in one transaction, once per request id. After a restore or a
+ * rebalance, unfinished requests restart with the next attempt number.
+ *
+ * <p><b>Limitations.</b> Duplicate detection remembers the last {@code runnel.dedup.window} ids of
+ * each session. In the immediate lane, deltas are at least once: a consumer keeps the highest
+ * attempt and de-duplicates by (request id, attempt, sequence); after a cancellation, deltas
+ * already in flight may land after the end record. Restoring scans the task's queue store once.
+ */
+public final class StreamingActionProcessorSupplier
+    implements ProcessorSupplier<byte[], byte[], String, SpecificRecord> {
+  public static final String STATE_STORE = "runnel-session-state";
+  public static final String QUEUE_STORE = "runnel-session-queue";
+  public static final String PENDING_STORE = "runnel-pending-requests";
+
+  private final ProcessorSettings settings;
+  private final StreamingAction action;
+  private final Optional<DeltaPublisher> publisher;
+  private final CallSlots slots;
+  private final ProcessorObserver observer;
+
+  public StreamingActionProcessorSupplier(
+      ProcessorSettings settings,
+      StreamingAction action,
+      Optional<DeltaPublisher> publisher,
+      CallSlots slots,
+      ProcessorObserver observer) {
+    this.settings = settings;
+    this.action = action;
+    this.publisher = publisher;
+    this.slots = slots;
+    this.observer = observer;
+  }
+
+  @Override
+  public Processor<byte[], byte[], String, SpecificRecord> get() {
+    return new StreamingActionProcessor(settings, action, publisher, slots, observer);
+  }
+
+  @Override
+  public Set<StoreBuilder<?>> stores() {
+    StoreBuilder<?> states =
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(STATE_STORE),
+            Serdes.String(),
+            AvroSerde.of(SessionState.class));
+    StoreBuilder<?> queues =
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(QUEUE_STORE),
+            Serdes.String(),
+            AvroSerde.of(SessionQueue.class));
+    StoreBuilder<?> pending =
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(PENDING_STORE),
+            Serdes.String(),
+            AvroSerde.of(PendingRequest.class));
+    return Set.of(states, queues, pending);
+  }
+}
