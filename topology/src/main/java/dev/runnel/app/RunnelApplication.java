@@ -2,14 +2,15 @@ package dev.runnel.app;
 
 import dev.runnel.app.internal.StreamsSettings;
 import dev.runnel.app.internal.TopicProvisioner;
-import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.metrics.MetricsServer;
 import dev.runnel.metrics.RunnelMetrics;
 import dev.runnel.model.ChatModel;
+import dev.runnel.model.ChatModels;
 import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.processor.KafkaDeltaPublisher;
 import dev.runnel.processor.RunnelTopology;
+import dev.runnel.simulator.SimulatedModelServer;
 import dev.runnel.topics.Topics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -96,12 +97,29 @@ public final class RunnelApplication implements AutoCloseable {
   public static void main(String[] args) {
     Map<String, String> env = System.getenv();
     RunnelConfig config = ConfigLoader.load(ConfigLoader.configFile(args, env), env);
-    ChatModel model = Models.create(config);
-    RunnelApplication app = start(config, model);
-    Runtime.getRuntime().addShutdownHook(new Thread(app::close, "runnel-shutdown"));
+    Optional<SimulatedModelServer> simulator = Optional.empty();
+    if (RunnelConfig.PROVIDER_SIMULATED.equals(config.modelProvider())
+        && config.modelBaseUrl().isEmpty()) {
+      // The default provider with no endpoint: run the simulated model in-process, so that a
+      // first start against a real cluster needs no model server and no key.
+      SimulatedModelServer server = SimulatedModelServer.start();
+      simulator = Optional.of(server);
+      Map<String, Object> settings = new HashMap<>(config.originals());
+      settings.put(RunnelConfig.MODEL_BASE_URL_CONFIG, server.openAiBaseUrl());
+      config = new RunnelConfig(settings);
+      log.info("No model endpoint configured: started the simulated model server in-process");
+    }
+    RunnelApplication app = start(config, ChatModels.create(config));
+    Optional<SimulatedModelServer> ownedSimulator = simulator;
+    Runnable stop =
+        () -> {
+          app.close();
+          ownedSimulator.ifPresent(SimulatedModelServer::close);
+        };
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "runnel-shutdown"));
     app.awaitStopped();
     State last = app.streams.state();
-    app.close();
+    stop.run();
     if (last == State.ERROR) {
       System.exit(1);
     }
@@ -136,7 +154,7 @@ public final class RunnelApplication implements AutoCloseable {
             ? Optional.of(KafkaDeltaPublisher.create(clientProps, topics.chunks()))
             : Optional.empty();
     Topology topology =
-        RunnelTopology.build(config, new ChatAction(model, "", 0), publisher, metrics);
+        RunnelTopology.build(config, ChatModels.chatAction(config, model), publisher, metrics);
     KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
     metrics.queueDepthFrom(() -> waitingRequests(streams, metrics));
     KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
@@ -213,13 +231,16 @@ public final class RunnelApplication implements AutoCloseable {
   private static void logStartup(RunnelConfig config, StreamsConfig streamsConfig) {
     log.info(
         "Runnel starting: bootstrap.servers={}, security.protocol={}, application.id={},"
-            + " processing.guarantee={}, delta lane={}, {}",
+            + " processing.guarantee={}, delta lane={}, model provider={}, model base URL={},"
+            + " model API key {}",
         streamsConfig.getList(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG),
         streamsConfig.getString(StreamsConfig.SECURITY_PROTOCOL_CONFIG),
         streamsConfig.getString(StreamsConfig.APPLICATION_ID_CONFIG),
         streamsConfig.getString(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
         config.getString(RunnelConfig.DELTA_LANE_CONFIG),
-        Models.describe(config));
+        config.modelProvider(),
+        config.modelBaseUrl().isEmpty() ? "(provider default)" : config.modelBaseUrl(),
+        config.modelApiKey().isPresent() ? "set" : "none");
   }
 
   private void onStateChange(State newState, State oldState) {

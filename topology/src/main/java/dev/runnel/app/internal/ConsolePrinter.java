@@ -6,6 +6,7 @@ import dev.runnel.schemas.SessionState;
 import dev.runnel.topics.Topics;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -43,7 +45,15 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
     this.topics = topics;
     this.out = out;
-    consumer.subscribe(List.of(topics.chunks().name(), topics.sessions().name()));
+    // Reads every partition itself, like a UI would: no consumer group, nothing committed.
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (String topic : List.of(topics.chunks().name(), topics.sessions().name())) {
+      consumer
+          .partitionsFor(topic)
+          .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+    }
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
   }
 
   @Override
