@@ -70,8 +70,9 @@ class ReadmeFirstCommandTest {
             .until(() -> Pattern.compile("(?m)^\\[carol\\] (?!\\[)\\S").matcher(out).find());
       }
     } finally {
-      // SIGTERM, as Ctrl-C's SIGINT: the shutdown hook closes everything.
-      demo.destroy();
+      // SIGTERM, like Ctrl-C's SIGINT, runs the shutdown hook. Through the handle, because
+      // Process.destroy() would also close our end of the demo's output.
+      demo.toHandle().destroy();
       assertThat(demo.waitFor(60, TimeUnit.SECONDS)).as("the demo stops on SIGTERM").isTrue();
       reader.join(5_000);
     }
