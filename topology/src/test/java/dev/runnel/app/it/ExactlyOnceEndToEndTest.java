@@ -121,6 +121,14 @@ class ExactlyOnceEndToEndTest {
                 IntStream.range(0, PROMPTS_PER_SESSION).mapToObj(p -> session + "-p" + p).toList());
       }
       assertThat(app.replacedThreads()).isZero();
+
+      // What an operator scrapes from /metrics after the run.
+      String scrape = app.scrape();
+      assertThat(scrape)
+          .contains("runnel_completions_total " + (double) requestIds.size())
+          .contains("runnel_model_time_to_first_token_seconds_count " + requestIds.size())
+          .contains("runnel_calls_in_flight 0.0")
+          .contains("kafka_stream_thread_commit_total");
     }
   }
 }

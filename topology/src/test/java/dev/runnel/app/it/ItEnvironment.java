@@ -64,9 +64,10 @@ final class ItEnvironment implements AutoCloseable {
   /** An id unique to the running test (and its parameters), usable in topic names. */
   static String uniqueId(TestInfo info) {
     String method = info.getTestMethod().map(m -> m.getName()).orElse("test");
-    // Parameterized runs differ only in their display name ("[1] immediate lane").
-    String raw =
-        info.getDisplayName().startsWith("[") ? method + "-" + info.getDisplayName() : method;
+    // A parameterized run's display name ("immediate lane") tells it from its siblings; a plain
+    // test's is "method(TestInfo)".
+    String display = info.getDisplayName();
+    String raw = display.startsWith(method + "(") ? method : method + "-" + display;
     return raw.replaceAll("[^a-zA-Z0-9._-]", "_");
   }
 
