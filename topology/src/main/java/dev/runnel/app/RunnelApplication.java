@@ -63,11 +63,11 @@ public final class RunnelApplication implements AutoCloseable {
 
   private final RunnelConfig config;
   private final KafkaStreams streams;
-  private final Optional<DeltaPublisher> publisher;
-  private final ChatModel model;
+  // In reverse order of opening: the metrics endpoint, Streams' meters, Kafka Streams, the
+  // immediate-lane producer, JVM meters, the registry, the model client.
+  private final List<AutoCloseable> resources;
   private final PrometheusMeterRegistry registry;
   private final RunnelMetrics metrics;
-  private final KafkaStreamsMetrics streamsMetrics;
   private final Optional<MetricsServer> metricsServer;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -78,19 +78,15 @@ public final class RunnelApplication implements AutoCloseable {
   private RunnelApplication(
       RunnelConfig config,
       KafkaStreams streams,
-      Optional<DeltaPublisher> publisher,
-      ChatModel model,
+      List<AutoCloseable> resources,
       PrometheusMeterRegistry registry,
       RunnelMetrics metrics,
-      KafkaStreamsMetrics streamsMetrics,
       Optional<MetricsServer> metricsServer) {
     this.config = config;
     this.streams = streams;
-    this.publisher = publisher;
-    this.model = model;
+    this.resources = resources;
     this.registry = registry;
     this.metrics = metrics;
-    this.streamsMetrics = streamsMetrics;
     this.metricsServer = metricsServer;
   }
 
@@ -132,42 +128,68 @@ public final class RunnelApplication implements AutoCloseable {
    * @throws IllegalStateException when the topics are missing or wrong
    */
   public static RunnelApplication start(RunnelConfig config, ChatModel model) {
-    Map<String, Object> streamsProps = StreamsSettings.of(config);
-    StreamsConfig streamsConfig = new StreamsConfig(streamsProps);
-    Topics topics = Topics.from(config);
-    logStartup(config, streamsConfig);
+    // Everything opened so far, closed in reverse if a later step fails, so that a failed start
+    // (missing topics, a port in use) leaves no threads or connections behind.
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    opened.push(model);
+    try {
+      Map<String, Object> streamsProps = StreamsSettings.of(config);
+      StreamsConfig streamsConfig = new StreamsConfig(streamsProps);
+      Topics topics = Topics.from(config);
+      logStartup(config, streamsConfig);
 
-    Map<String, Object> clientProps = config.kafkaClientProperties();
-    try (Admin admin = Admin.create(adminProps(streamsConfig, clientProps))) {
-      new TopicProvisioner(admin, config, topics).ensureTopics();
+      Map<String, Object> clientProps = config.kafkaClientProperties();
+      try (Admin admin = Admin.create(adminProps(streamsConfig, clientProps))) {
+        new TopicProvisioner(admin, config, topics).ensureTopics();
+      }
+
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      opened.push(registry::close);
+      new JvmMemoryMetrics().bindTo(registry);
+      JvmGcMetrics gcMetrics = new JvmGcMetrics();
+      gcMetrics.bindTo(registry);
+      opened.push(gcMetrics);
+      new JvmThreadMetrics().bindTo(registry);
+      new ProcessorMetrics().bindTo(registry);
+      RunnelMetrics metrics = new RunnelMetrics(registry);
+
+      Optional<DeltaPublisher> publisher =
+          config.immediateLane()
+              ? Optional.of(KafkaDeltaPublisher.create(clientProps, topics.chunks()))
+              : Optional.empty();
+      publisher.ifPresent(opened::push);
+      Topology topology =
+          RunnelTopology.build(config, ChatModels.chatAction(config, model), publisher, metrics);
+      KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
+      opened.push(streams);
+      metrics.queueDepthFrom(() -> waitingRequests(streams, metrics));
+      KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+      streamsMetrics.bindTo(registry);
+      opened.push(streamsMetrics);
+
+      Optional<MetricsServer> metricsServer = startMetricsServer(config, registry, streams);
+      metricsServer.ifPresent(opened::push);
+      RunnelApplication app =
+          new RunnelApplication(
+              config, streams, List.copyOf(opened), registry, metrics, metricsServer);
+      streams.setStateListener(app::onStateChange);
+      streams.setUncaughtExceptionHandler(app::onUncaughtException);
+      streams.start();
+      return app;
+    } catch (RuntimeException e) {
+      closeAll(opened, e);
+      throw e;
     }
+  }
 
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    RunnelMetrics metrics = new RunnelMetrics(registry);
-
-    Optional<DeltaPublisher> publisher =
-        config.immediateLane()
-            ? Optional.of(KafkaDeltaPublisher.create(clientProps, topics.chunks()))
-            : Optional.empty();
-    Topology topology =
-        RunnelTopology.build(config, ChatModels.chatAction(config, model), publisher, metrics);
-    KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
-    metrics.queueDepthFrom(() -> waitingRequests(streams, metrics));
-    KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
-    streamsMetrics.bindTo(registry);
-
-    Optional<MetricsServer> metricsServer = startMetricsServer(config, registry, streams);
-    RunnelApplication app =
-        new RunnelApplication(
-            config, streams, publisher, model, registry, metrics, streamsMetrics, metricsServer);
-    streams.setStateListener(app::onStateChange);
-    streams.setUncaughtExceptionHandler(app::onUncaughtException);
-    streams.start();
-    return app;
+  private static void closeAll(Iterable<AutoCloseable> resources, RuntimeException cause) {
+    for (AutoCloseable resource : resources) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        cause.addSuppressed(e);
+      }
+    }
   }
 
   /**
@@ -330,11 +352,16 @@ public final class RunnelApplication implements AutoCloseable {
     if (!streams.close(timeout)) {
       log.warn("Kafka Streams did not close within {}", timeout);
     }
-    publisher.ifPresent(DeltaPublisher::close);
-    model.close();
-    streamsMetrics.close();
-    metricsServer.ifPresent(MetricsServer::close);
-    registry.close();
+    for (AutoCloseable resource : resources) {
+      if (resource == streams) {
+        continue;
+      }
+      try {
+        resource.close();
+      } catch (Exception e) {
+        log.warn("While stopping: {}", e.toString());
+      }
+    }
     stopped.countDown();
     log.info("Runnel stopped");
   }
