@@ -34,6 +34,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KafkaStreams.State;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -91,8 +92,23 @@ public final class RunnelApplication implements AutoCloseable {
   }
 
   public static void main(String[] args) {
-    Map<String, String> env = System.getenv();
+    try {
+      run(args, System.getenv());
+    } catch (ConfigException e) {
+      // The message names the key and the value (Kafka masks passwords); no stack trace needed.
+      log.error(
+          "Invalid configuration: {} (settings come from the file given as first argument or in"
+              + " {}, and from RUNNEL_* / KAFKA_* environment variables; see the README)",
+          e.getMessage(),
+          ConfigLoader.CONFIG_FILE_ENV);
+      System.exit(2);
+    }
+  }
+
+  private static void run(String[] args, Map<String, String> env) {
     RunnelConfig config = ConfigLoader.load(ConfigLoader.configFile(args, env), env);
+    // Validates the Kafka settings (bootstrap.servers above all) before anything starts.
+    new StreamsConfig(StreamsSettings.of(config));
     Optional<SimulatedModelServer> simulator = Optional.empty();
     if (RunnelConfig.PROVIDER_SIMULATED.equals(config.modelProvider())
         && config.modelBaseUrl().isEmpty()) {
@@ -261,8 +277,15 @@ public final class RunnelApplication implements AutoCloseable {
         streamsConfig.getString(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
         config.getString(RunnelConfig.DELTA_LANE_CONFIG),
         config.modelProvider(),
-        config.modelBaseUrl().isEmpty() ? "(provider default)" : config.modelBaseUrl(),
+        config.modelBaseUrl().isEmpty()
+            ? "(provider default)"
+            : withoutUserInfo(config.modelBaseUrl()),
         config.modelApiKey().isPresent() ? "set" : "none");
+  }
+
+  /** A URL for the log: credentials embedded as {@code user:password@} are dropped. */
+  static String withoutUserInfo(String url) {
+    return url.replaceFirst("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", "$1");
   }
 
   private void onStateChange(State newState, State oldState) {
