@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashRecoveryTest {
   private static final int SESSIONS = 50;
   // Long enough that all 50 first replies are still streaming when the kill comes.
-  private static final String SLOW = " [[sim duration_ms=6000]]";
+  private static final String SLOW = " [[sim duration_ms=8000]]";
 
   private static ItEnvironment env;
 
