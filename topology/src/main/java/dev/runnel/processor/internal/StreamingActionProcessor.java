@@ -119,6 +119,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
 
   @Override
   public void process(Record<byte[], byte[]> record) {
+    resumeOnce();
     RecordMetadata source = context.recordMetadata().orElseThrow();
     if (source.topic().equals(settings.cancellationsTopic())) {
       onCancellation(record, source);
@@ -271,10 +272,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   }
 
   private void punctuate(long now) {
-    if (!resumed) {
-      resumeUnfinished();
-      resumed = true;
-    }
+    resumeOnce();
     RunEvent event;
     while ((event = events.poll()) != null) {
       Run run = running.get(event.run().sessionId());
@@ -306,18 +304,34 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
 
   /**
    * Readies every session with pending requests: they were accepted and not finished, so each head
-   * (re)starts with the next attempt number. Kafka Streams restores the stores before a task runs;
-   * this runs at the first punctuation so that all starts happen on one path.
+   * (re)starts with the next attempt number. A head that the store says never started may still
+   * have started here or on a crashed owner after the last commit, with its deltas already visible
+   * in the immediate lane; it counts as attempt 1, so its restart is attempt 2 and never reuses a
+   * number that a consumer may have seen. Kafka Streams restores the stores before a task runs;
+   * this runs before the task's first record or punctuation.
    */
+  private void resumeOnce() {
+    if (!resumed) {
+      resumed = true;
+      resumeUnfinished();
+    }
+  }
+
   private void resumeUnfinished() {
     int count = 0;
     try (KeyValueIterator<String, SessionQueue> all = queues.all()) {
       while (all.hasNext()) {
         KeyValue<String, SessionQueue> entry = all.next();
-        if (entry.value.getNext() > entry.value.getHead() && !running.containsKey(entry.key)) {
-          ready.putIfAbsent(entry.key, 0L);
-          count++;
+        PendingRequest head = headOf(entry.key, entry.value);
+        if (head == null || running.containsKey(entry.key)) {
+          continue;
         }
+        if (head.getAttempt() == 0) {
+          head.setAttempt(1);
+          pending.put(QueueKeys.of(entry.key, entry.value.getHead()), head);
+        }
+        ready.putIfAbsent(entry.key, 0L);
+        count++;
       }
     }
     if (count > 0) {

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
@@ -109,9 +110,21 @@ class CrashRecoveryTest {
           Map<String, List<Chunk>> ends = Replies.ends(committed.values());
           assertThat(ends).containsOnlyKeys(requestIds);
           assertThat(ends.values()).allSatisfy(e -> assertThat(e).hasSize(1));
-          for (String restarted : openAtKill) {
-            assertThat(ends.get(restarted).get(0).getAttempt()).as(restarted).isEqualTo(2);
+          // The followers lag the broker, so a request seen open at the kill may have been
+          // finished by instance A just before it died: then it ends once, as attempt 1, with no
+          // attempt 2. Every other one was restarted by the survivor, as attempt 2.
+          Set<String> restarted =
+              uncommitted.values().stream()
+                  .filter(c -> c.getAttempt() == 2)
+                  .map(Chunk::getRequestId)
+                  .collect(Collectors.toSet());
+          for (String request : openAtKill) {
+            int attempt = ends.get(request).get(0).getAttempt();
+            assertThat(attempt).as(request).isEqualTo(restarted.contains(request) ? 2 : 1);
           }
+          assertThat(restarted)
+              .as("requests the survivor restarted")
+              .hasSizeGreaterThanOrEqualTo(SESSIONS / 2);
           Map<String, String> finals = Replies.finalTexts(Replies.latest(states.values()));
           assertThat(finals).containsOnlyKeys(requestIds);
           assertThat(Replies.texts(uncommitted.values())).isEqualTo(finals);
