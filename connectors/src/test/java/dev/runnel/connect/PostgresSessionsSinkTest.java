@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.runnel.chat.ChatAction;
+import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.embedded.EmbeddedKafka;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.connect.internal.SessionRows;
-import dev.runnel.processor.RunnelTopology;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.topics.Topic;
@@ -25,13 +25,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,9 +37,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.connect.cli.ConnectStandalone;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Struct;
@@ -67,26 +62,12 @@ class PostgresSessionsSinkTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private static PostgresServer postgres;
-  private static KafkaClusterTestKit kafka;
+  private static EmbeddedKafka kafka;
 
   @BeforeAll
   static void startServers() throws Exception {
     postgres = PostgresServer.startOrSkip();
-    kafka =
-        new KafkaClusterTestKit.Builder(
-                new TestKitNodes.Builder()
-                    .setCombined(true)
-                    .setNumBrokerNodes(1)
-                    .setNumControllerNodes(1)
-                    .build())
-            .setConfigProp("auto.create.topics.enable", "false")
-            .setConfigProp("offsets.topic.replication.factor", "1")
-            .setConfigProp("transaction.state.log.replication.factor", "1")
-            .setConfigProp("transaction.state.log.min.isr", "1")
-            .build();
-    kafka.format();
-    kafka.startup();
-    kafka.waitForReadyBrokers();
+    kafka = EmbeddedKafka.start();
   }
 
   @AfterAll
@@ -113,10 +94,9 @@ class PostgresSessionsSinkTest {
     settings.put(RunnelConfig.RETRY_BACKOFF_INITIAL_MS_CONFIG, 10L);
     RunnelConfig config = new RunnelConfig(settings);
     Topics topics = Topics.from(config);
-    createTopics(topics);
     String table = "sessions_" + System.nanoTime();
 
-    try (KafkaStreams runnel = startRunnel(config, "runnel-" + id, work.resolve("state"));
+    try (RunnelApplication runnel = startRunnel(config, "runnel-" + id, work.resolve("state"));
         ConnectWorker connect = ConnectWorker.start(work, sinkConfig(topics, table))) {
       sendPrompt(topics, "alice", "a-1", "hello");
       sendPrompt(topics, "bob", "b-1", EchoModel.REJECT + " please");
@@ -126,7 +106,7 @@ class PostgresSessionsSinkTest {
           .atMost(Duration.ofSeconds(120))
           .untilAsserted(
               () -> {
-                assertThat(runnel.state()).isEqualTo(KafkaStreams.State.RUNNING);
+                assertThat(runnel.streams().state()).isEqualTo(KafkaStreams.State.RUNNING);
                 assertThat(connect.taskStates()).containsOnly("RUNNING");
                 Map<String, Map<String, String>> rows = rows(table);
                 assertThat(rows).containsOnlyKeys("alice", "bob");
@@ -162,37 +142,16 @@ class PostgresSessionsSinkTest {
     }
   }
 
-  private static void createTopics(Topics topics) throws Exception {
-    try (Admin admin = kafka.admin()) {
-      admin
-          .createTopics(
-              List.of(
-                  new NewTopic(topics.prompts().name(), 2, (short) 1),
-                  new NewTopic(topics.cancellations().name(), 2, (short) 1),
-                  new NewTopic(topics.chunks().name(), 2, (short) 1),
-                  new NewTopic(topics.sessions().name(), 2, (short) 1)
-                      .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact")),
-                  new NewTopic(topics.deadLetters().name(), 2, (short) 1)))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-    }
-  }
-
-  private static KafkaStreams startRunnel(RunnelConfig config, String applicationId, Path state) {
-    Properties props = new Properties();
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
-    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
-    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
-    props.put(StreamsConfig.POLL_MS_CONFIG, 10);
-    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
-    KafkaStreams streams =
-        new KafkaStreams(
-            RunnelTopology.build(config, new ChatAction(new EchoModel(), "", 0), Optional.empty()),
-            props);
-    streams.start();
-    return streams;
+  /** Runnel as it runs in production: it creates its topics, then serves them. */
+  private static RunnelApplication startRunnel(
+      RunnelConfig config, String applicationId, Path state) {
+    Map<String, Object> settings = new HashMap<>(config.originals());
+    settings.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    settings.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    settings.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+    settings.put(RunnelConfig.TOPIC_PARTITIONS_CONFIG, 2);
+    settings.put(RunnelConfig.METRICS_PORT_CONFIG, 0);
+    return RunnelApplication.start(new RunnelConfig(settings), new EchoModel());
   }
 
   /** The shipped sink configuration, pointed at the test's topic, database and table. */

@@ -11,7 +11,7 @@ import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
 
-/** The ACLs README-deploy.md lists for Runnel's principal, row by row. */
+/** The ACLs the README lists for Runnel's principal, row by row. */
 enum DocumentedAcls {
   /**
    * Kafka Streams' internal topics (changelogs, repartition): named {@code <application.id>-...}.

@@ -3,6 +3,7 @@ package dev.runnel.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.runnel.app.RunnelApplication;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ChatCompletion;
@@ -55,10 +56,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runnel's Kafka clients (the exactly-once Kafka Streams application running Runnel's topology, and
- * the immediate lane's own producer) against a broker that accepts only SASL_SSL with SCRAM and
- * enforces ACLs: with the ACLs README-deploy.md lists, prompts are answered; without them, each
- * client fails with Kafka's authorization error naming what was refused.
+ * Runnel against a broker that accepts only SASL_SSL with SCRAM and enforces ACLs. With the ACLs
+ * the README lists, {@link RunnelApplication} configured with nothing but settings answers prompts
+ * (its topic check, its exactly-once Streams application and its immediate-lane producer all
+ * authenticate). Without them, Runnel's clients (wired here directly, to see each client's own
+ * error) fail with Kafka's authorization error naming what was refused.
  */
 @Tag("integration")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -117,10 +119,19 @@ class SaslSslAclTest {
   }
 
   @Test
-  void withTheDocumentedAclsPromptsAreAnsweredOverSaslSsl() throws Exception {
+  void withTheDocumentedAclsRunnelApplicationAnswersPromptsOverSaslSsl() throws Exception {
     grant(EnumSet.allOf(DocumentedAcls.class));
+    Map<String, Object> settings = new HashMap<>(config.originals());
+    settings.putAll(kafka.clientSettings(user, password));
+    settings.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    settings.put(RunnelConfig.TOPIC_CREATE_CONFIG, false);
+    settings.put(RunnelConfig.METRICS_PORT_CONFIG, 0);
 
-    try (RunningRunnel runnel = startRunnel()) {
+    // The security settings reach every client the application creates (topic check, Streams,
+    // immediate lane) only through its configuration.
+    try (RunnelApplication app =
+        RunnelApplication.start(new RunnelConfig(settings), new EchoModel())) {
       sendPrompt("alice", "hello over TLS");
 
       List<Chunk> chunks = new ArrayList<>();
@@ -131,7 +142,7 @@ class SaslSslAclTest {
             .atMost(WAIT)
             .untilAsserted(
                 () -> {
-                  assertThat(runnel.failure()).isNull();
+                  assertThat(app.streams().state()).isNotEqualTo(KafkaStreams.State.ERROR);
                   chunkReader.poll(Duration.ofMillis(100)).forEach(r -> chunks.add(r.value()));
                   stateReader.poll(Duration.ofMillis(100)).forEach(r -> state.set(r.value()));
                   assertThat(chunks).anyMatch(Chunk::getEnd);
@@ -150,6 +161,7 @@ class SaslSslAclTest {
       assertThat(state.get().getMessages())
           .extracting(Message::getContent)
           .containsExactly("hello over TLS", "echo: hello over TLS");
+      assertThat(app.replacedThreads()).as("no stream thread died").isZero();
     }
   }
 
