@@ -385,7 +385,7 @@ class StreamingActionProcessorTest {
   }
 
   @Test
-  void anUnfinishedRequestRestartsWithTheNextAttemptAfterARestore(@TempDir Path newOwner) {
+  void anUnfinishedRequestRestartsWithTheNextAttemptAfterARestore() {
     ScriptedModel before = ScriptedModel.manual();
     Map<String, List<KeyValue<byte[], byte[]>>> changelogs;
     try (Harness h = new Harness(stateDir, before, lane(RunnelConfig.LANE_TRANSACTIONAL))) {
@@ -399,7 +399,7 @@ class StreamingActionProcessorTest {
     }
 
     ScriptedModel after = ScriptedModel.echoing();
-    try (Harness h = new Harness(newOwner, after, lane(RunnelConfig.LANE_TRANSACTIONAL))) {
+    try (Harness h = new Harness(stateDir, after, lane(RunnelConfig.LANE_TRANSACTIONAL))) {
       h.restore(changelogs);
       h.pump();
       h.pump();
