@@ -64,4 +64,12 @@ class SamplesTest {
     assertThat(Spread.of(List.of(1.0, 4.0)).median()).isEqualTo(2.5);
     assertThat(Spread.of(List.of(9.0)).format("%.0f")).isEqualTo("9");
   }
+
+  @Test
+  void spreadLeavesOutWindowsWithoutAFigure() {
+    Spread some = Spread.of(List.of(Double.NaN, 4.0, 2.0));
+    assertThat(some.runs()).isEqualTo(2);
+    assertThat(some.median()).isEqualTo(3.0);
+    assertThat(Spread.of(List.of(Double.NaN)).format("%.1f")).isEqualTo("n/a");
+  }
 }
