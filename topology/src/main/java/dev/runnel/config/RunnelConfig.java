@@ -1,10 +1,12 @@
 package dev.runnel.config;
 
 import dev.runnel.model.ModelTimeouts;
+import dev.runnel.serde.SchemaRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,6 +25,8 @@ import org.apache.kafka.common.config.types.Password;
  * ConfigDef}. The README's configuration reference is generated from {@link #CONFIG}.
  */
 public final class RunnelConfig extends AbstractConfig {
+  /** Settings with this prefix are Runnel's own; every other one goes to the Kafka clients. */
+  public static final String RUNNEL_PREFIX = "runnel.";
 
   public static final String PROMPTS_TOPIC_CONFIG = "runnel.topic.prompts";
   private static final String PROMPTS_TOPIC_DOC = "Input topic of prompts, keyed by session id.";
@@ -101,6 +105,28 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String SESSION_MAX_MESSAGES_DOC =
       "Most messages a session's conversation keeps; older ones are dropped first, so a session"
           + " state stays well under Kafka's record size limit.";
+  // ---- Schema registry mode (deployment). Unset URL: registry-less single-object encoding. ----
+
+  public static final String SCHEMA_REGISTRY_URL_CONFIG = "runnel.schema.registry.url";
+  private static final String SCHEMA_REGISTRY_URL_DOC =
+      "Base URL of a schema registry speaking the common REST API (Confluent Schema Registry,"
+          + " Apicurio's ccompat API, Karapace, Redpanda), such as http://registry:8081. When set,"
+          + " every topic's values use the registry wire format (magic byte 0, 4-byte schema id,"
+          + " Avro binary) with subjects named <topic>-value. When empty, values use Avro"
+          + " single-object encoding and no registry is needed.";
+
+  public static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG =
+      "runnel.schema.registry.basic.auth.user.info";
+  private static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_DOC =
+      "user:password for HTTP basic authentication at the schema registry. Supply it through the"
+          + " environment or a config provider (for example ${file:/run/secrets/registry:user.info}),"
+          + " never in a committed file.";
+
+  public static final String SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG =
+      "runnel.schema.registry.timeout.ms";
+  private static final String SCHEMA_REGISTRY_TIMEOUT_MS_DOC =
+      "Connect and request timeout of each schema registry call. Calls happen only the first time"
+          + " a schema or id is seen; answers are cached.";
 
   // ---- Model endpoint (provider, URL, credentials, timeouts) ----
 
@@ -158,6 +184,56 @@ public final class RunnelConfig extends AbstractConfig {
 
   /** The environment variable read for the API key unless configured otherwise. */
   public static final String DEFAULT_API_KEY_ENV = "RUNNEL_MODEL_API_KEY";
+
+  // ---- Application: topic provisioning, operations, lifecycle (dev.runnel.app) ----
+
+  public static final String TOPIC_CREATE_CONFIG = "runnel.topic.create";
+  private static final String TOPIC_CREATE_DOC =
+      "Create missing topics at startup. Existing topics are checked either way: the sessions"
+          + " topic must be compacted and the input topics must have the same partition count.";
+
+  public static final String TOPIC_PARTITIONS_CONFIG = "runnel.topic.partitions";
+  private static final String TOPIC_PARTITIONS_DOC =
+      "Partitions of the topics Runnel creates. It caps how many stream threads (across all"
+          + " instances) share the work.";
+
+  public static final String TOPIC_REPLICATION_FACTOR_CONFIG = "runnel.topic.replication.factor";
+  private static final String TOPIC_REPLICATION_FACTOR_DOC =
+      "Replication factor of the topics Runnel creates and of Kafka Streams' internal topics;"
+          + " -1 uses the broker's default.replication.factor.";
+
+  public static final String DEAD_LETTERS_RETENTION_MS_CONFIG =
+      "runnel.topic.dead.letters.retention.ms";
+  private static final String DEAD_LETTERS_RETENTION_MS_DOC =
+      "retention.ms of the dead-letter topic when Runnel creates it; -1 keeps records forever.";
+
+  public static final String METRICS_PORT_CONFIG = "runnel.metrics.port";
+  private static final String METRICS_PORT_DOC =
+      "Port of the HTTP endpoint serving /metrics (Prometheus text format) and /health; 0 turns"
+          + " it off.";
+
+  public static final String METRICS_BIND_ADDRESS_CONFIG = "runnel.metrics.bind.address";
+  private static final String METRICS_BIND_ADDRESS_DOC =
+      "Address the metrics endpoint listens on; 0.0.0.0 for all interfaces.";
+
+  public static final String SHUTDOWN_TIMEOUT_MS_CONFIG = "runnel.shutdown.timeout.ms";
+  private static final String SHUTDOWN_TIMEOUT_MS_DOC =
+      "How long a clean shutdown waits for Kafka Streams to commit and close.";
+
+  private static final ConfigDef.Validator REPLICATION_FACTOR_VALIDATOR =
+      new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+          if (value != null && (Short) value != -1 && (Short) value < 1) {
+            throw new ConfigException(name, value, "must be -1 (broker default) or at least 1");
+          }
+        }
+
+        @Override
+        public String toString() {
+          return "-1 or [1,...]";
+        }
+      };
 
   public static final ConfigDef CONFIG =
       new ConfigDef()
@@ -316,7 +392,68 @@ public final class RunnelConfig extends AbstractConfig {
               Type.STRING,
               "",
               Importance.MEDIUM,
-              MODEL_SYSTEM_PROMPT_DOC);
+              MODEL_SYSTEM_PROMPT_DOC)
+          .define(
+              SCHEMA_REGISTRY_URL_CONFIG,
+              Type.STRING,
+              "",
+              Importance.MEDIUM,
+              SCHEMA_REGISTRY_URL_DOC)
+          .define(
+              SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.MEDIUM,
+              SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_DOC)
+          .define(
+              SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              10_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              SCHEMA_REGISTRY_TIMEOUT_MS_DOC)
+          .define(TOPIC_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, TOPIC_CREATE_DOC)
+          .define(
+              TOPIC_PARTITIONS_CONFIG,
+              Type.INT,
+              6,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              TOPIC_PARTITIONS_DOC)
+          .define(
+              TOPIC_REPLICATION_FACTOR_CONFIG,
+              Type.SHORT,
+              (short) -1,
+              REPLICATION_FACTOR_VALIDATOR,
+              Importance.MEDIUM,
+              TOPIC_REPLICATION_FACTOR_DOC)
+          .define(
+              DEAD_LETTERS_RETENTION_MS_CONFIG,
+              Type.LONG,
+              Duration.ofDays(30).toMillis(),
+              Range.atLeast(-1),
+              Importance.LOW,
+              DEAD_LETTERS_RETENTION_MS_DOC)
+          .define(
+              METRICS_PORT_CONFIG,
+              Type.INT,
+              9464,
+              Range.between(0, 65535),
+              Importance.LOW,
+              METRICS_PORT_DOC)
+          .define(
+              METRICS_BIND_ADDRESS_CONFIG,
+              Type.STRING,
+              "0.0.0.0",
+              Importance.LOW,
+              METRICS_BIND_ADDRESS_DOC)
+          .define(
+              SHUTDOWN_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              30_000L,
+              Range.atLeast(0),
+              Importance.LOW,
+              SHUTDOWN_TIMEOUT_MS_DOC);
 
   public RunnelConfig(Map<?, ?> originals) {
     super(CONFIG, originals, false);
@@ -336,6 +473,24 @@ public final class RunnelConfig extends AbstractConfig {
 
   public Duration punctuationInterval() {
     return Duration.ofMillis(getLong(PUNCTUATION_INTERVAL_MS_CONFIG));
+  }
+
+  /** The schema registry to use, or empty for registry-less serialization. */
+  public Optional<SchemaRegistry> schemaRegistry() {
+    String url = getString(SCHEMA_REGISTRY_URL_CONFIG);
+    if (url == null || url.isBlank()) {
+      return Optional.empty();
+    }
+    Password userInfo = getPassword(SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG);
+    try {
+      return Optional.of(
+          SchemaRegistry.connect(
+              url.strip(),
+              userInfo == null ? null : userInfo.value(),
+              Duration.ofMillis(getLong(SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG))));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(SCHEMA_REGISTRY_URL_CONFIG, url, e.getMessage());
+    }
   }
 
   public List<String> allowedModels() {
@@ -399,5 +554,22 @@ public final class RunnelConfig extends AbstractConfig {
       key = env.isEmpty() ? null : environment.apply(env);
     }
     return key == null || key.isBlank() ? Optional.empty() : Optional.of(new Password(key.strip()));
+  }
+
+  /**
+   * Every setting not starting with {@code runnel.}: passed unchanged to all Kafka clients Runnel
+   * creates (Streams, the immediate-lane producer, admin), so {@code bootstrap.servers}, {@code
+   * security.protocol}, {@code sasl.*} and {@code ssl.*} work as in any Kafka client.
+   */
+  public Map<String, Object> kafkaClientProperties() {
+    Map<String, Object> props = new HashMap<>();
+    originals()
+        .forEach(
+            (key, value) -> {
+              if (!key.startsWith(RUNNEL_PREFIX)) {
+                props.put(key, value);
+              }
+            });
+    return props;
   }
 }
