@@ -341,9 +341,23 @@ public final class Report {
             p.spread(WindowResult::runnelCpuMsPerReply).median(),
             loadBefore,
             loadAfter);
+    String lanes =
+        p.mode().equals("immediate")
+            ? find("transactional", p.concurrency())
+                .map(
+                    t ->
+                        String.format(
+                            "; the immediate lane sends every delta as its own produce request"
+                                + " (linger.ms=0): the broker used %.2f cores for it against %.2f"
+                                + " in the transactional lane at the same C",
+                            p.spread(w -> w.cores(CpuMeter.BROKER)).median(),
+                            t.spread(w -> w.cores(CpuMeter.BROKER)).median()))
+                .orElse("")
+            : "";
     return "each session waits for its end record (committed with the next exactly-once commit)"
         + " before sending its next prompt, so every cycle is L plus that round trip; "
-        + cpu;
+        + cpu
+        + lanes;
   }
 
   private String latencyLimit(PointResult p) {
@@ -405,10 +419,14 @@ public final class Report {
         against the ideal C / L, where L is the model's own time for one reply.
         - **Blocking baseline**: a plain Kafka Streams processor calling the same model client \
         inside `process()` and forwarding each delta as it arrives, with the same Kafka \
-        Streams settings, partitions and stream threads, read committed; its backlog is not \
-        drained (it would take C × L).
+        Streams settings, partitions and stream threads, read committed; it keeps no \
+        conversation (less work than Runnel's chat action). Run twice: as users write it, and \
+        with `max.poll.records=1` (one reply per transaction, so no transaction holds several \
+        replies and runs into `transaction.timeout.ms`). Its backlog is not drained (it would \
+        take C × L); rebalances and a dead client during the windows are noted under the table.
         - **CPU**: `OperatingSystemMXBean#getProcessCpuTime` for the JVM, per-thread CPU time \
-        (`ThreadMXBean`) for Runnel's threads, over each window.
+        (`ThreadMXBean`) for Runnel's, the broker's and the simulator's threads (by thread \
+        name), over each window.
         - **Heap**: used heap after `System.gc()` with the streams open minus the same before.
         """;
   }
