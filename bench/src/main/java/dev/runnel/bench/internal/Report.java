@@ -178,7 +178,9 @@ public final class Report {
                   + " heap used after a full GC minus the same with none open, divided by the"
                   + " streams: **%.1f KB** through Runnel (its model client and the simulator's side"
                   + " of each connection included, since they share the JVM); the bare model client"
-                  + " with the simulator alone: %.1f KB; Runnel's share: %.1f KB.%n%n",
+                  + " with the simulator alone: %.1f KB; Runnel's share: %.1f KB (a difference of"
+                  + " four heap readings: when it is small or negative it is within their"
+                  + " noise).%n%n",
               heap.streams(),
               heap.perStreamBytes() / 1024,
               heap.clientOnlyPerStreamBytes() / 1024,
