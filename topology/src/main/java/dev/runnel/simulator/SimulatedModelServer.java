@@ -39,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -84,7 +85,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every request is recorded ({@link #requests()}) with whether its response finished and whether
  * the client disconnected early. {@link #pauseFirstTokens()} holds every stream before its first
- * token until {@link #resumeFirstTokens()}, so a test can have many streams open at once.
+ * token until {@link #resumeFirstTokens()}, so a test can have many streams open at once. {@link
+ * #observeTokens} tells a benchmark in the same JVM when each token went out.
  */
 public final class SimulatedModelServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SimulatedModelServer.class);
@@ -102,6 +104,7 @@ public final class SimulatedModelServer implements AutoCloseable {
   private final AtomicLong ids = new AtomicLong();
   private final List<Stream> waitingForResume = new ArrayList<>();
   private boolean paused;
+  private volatile TokenObserver tokenObserver = TokenObserver.NONE;
 
   private SimulatedModelServer(SimulatorSettings settings) throws InterruptedException {
     this.settings = settings;
@@ -180,6 +183,11 @@ public final class SimulatedModelServer implements AutoCloseable {
   /** Streams whose headers were sent and whose response has not ended. */
   public int openStreams() {
     return openStreams.get();
+  }
+
+  /** Hears every token sent from now on (replacing the previous observer); for benchmarks. */
+  public void observeTokens(TokenObserver observer) {
+    this.tokenObserver = Objects.requireNonNull(observer, "observer");
   }
 
   /** Holds every stream before its first token until {@link #resumeFirstTokens()}. */
@@ -494,6 +502,7 @@ public final class SimulatedModelServer implements AutoCloseable {
       if (next < tokens.size()) {
         write(wire.token(tokens.get(next), next));
         ctx.flush();
+        tokenObserver.tokenSent(recorded.prompt(), next, System.nanoTime());
         next++;
         if (next < tokens.size() || (next == faultAfter && !"none".equals(fault))) {
           schedule(firstTokenNanos + (long) (next * 1e9 / tokensPerSecond));
