@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -289,6 +290,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           end(run);
           onFailure(run.key, failed.error(), failed.deltas(), now);
         }
+      } catch (KafkaException e) {
+        throw e; // Kafka's own failures (authorization, fencing) are for Kafka Streams to handle
       } catch (RuntimeException e) {
         // A bug in an action's result must not kill the stream thread; the request fails.
         log.error(
