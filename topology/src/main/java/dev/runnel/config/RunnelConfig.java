@@ -1,14 +1,22 @@
 package dev.runnel.config;
 
+import dev.runnel.model.ModelTimeouts;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
 
 /**
  * Runnel's configuration: every setting, its default, validator and documentation in one {@link
@@ -93,6 +101,63 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String SESSION_MAX_MESSAGES_DOC =
       "Most messages a session's conversation keeps; older ones are dropped first, so a session"
           + " state stays well under Kafka's record size limit.";
+
+  // ---- Model endpoint (provider, URL, credentials, timeouts) ----
+
+  public static final String MODEL_PROVIDER_CONFIG = "runnel.model.provider";
+  public static final String PROVIDER_OPENAI = "openai";
+  public static final String PROVIDER_ANTHROPIC = "anthropic";
+  public static final String PROVIDER_SIMULATED = "simulated";
+  private static final String MODEL_PROVIDER_DOC =
+      "Wire format of the model endpoint. 'openai': OpenAI Chat Completions streaming (also vLLM,"
+          + " Ollama, llama.cpp, LM Studio, new-api, LiteLLM). 'anthropic': Anthropic Messages"
+          + " streaming. 'simulated': Runnel's simulated model server (OpenAI format); with no base"
+          + " URL the embedded mode starts one in-process.";
+
+  public static final String MODEL_BASE_URL_CONFIG = "runnel.model.base.url";
+  private static final String MODEL_BASE_URL_DOC =
+      "Base URL of the model endpoint. OpenAI format: up to the version path"
+          + " (https://api.openai.com/v1, http://localhost:11434/v1); Anthropic: without it"
+          + " (https://api.anthropic.com, the default for that provider).";
+
+  public static final String MODEL_API_KEY_ENV_CONFIG = "runnel.model.api.key.env";
+  private static final String MODEL_API_KEY_ENV_DOC =
+      "Name of the environment variable holding the API key. Unset or empty variable: no key is"
+          + " sent (local servers). The key itself is never a setting, never logged, never on a"
+          + " topic.";
+
+  public static final String MODEL_API_KEY_FILE_CONFIG = "runnel.model.api.key.file";
+  private static final String MODEL_API_KEY_FILE_DOC =
+      "Path of a file holding the API key (surrounding whitespace dropped), e.g. a mounted"
+          + " secret. When set it wins over the environment variable.";
+
+  public static final String MODEL_CONNECT_TIMEOUT_MS_CONFIG = "runnel.model.connect.timeout.ms";
+  private static final String MODEL_CONNECT_TIMEOUT_MS_DOC =
+      "Longest wait to open a connection to the model endpoint.";
+
+  public static final String MODEL_FIRST_TOKEN_TIMEOUT_MS_CONFIG =
+      "runnel.model.first.token.timeout.ms";
+  private static final String MODEL_FIRST_TOKEN_TIMEOUT_MS_DOC =
+      "Longest wait from the start of a call to its first token.";
+
+  public static final String MODEL_IDLE_TIMEOUT_MS_CONFIG = "runnel.model.idle.timeout.ms";
+  private static final String MODEL_IDLE_TIMEOUT_MS_DOC =
+      "Longest wait between one token and the next (a stalled stream).";
+
+  public static final String MODEL_TOTAL_TIMEOUT_MS_CONFIG = "runnel.model.total.timeout.ms";
+  private static final String MODEL_TOTAL_TIMEOUT_MS_DOC = "Longest time one call may take in all.";
+
+  public static final String MODEL_MAX_TOKENS_CONFIG = "runnel.model.max.tokens";
+  private static final String MODEL_MAX_TOKENS_DOC =
+      "Upper bound on a reply's tokens; 0 leaves it to the model (Anthropic requires one: 1024"
+          + " is sent then).";
+
+  public static final String MODEL_SYSTEM_PROMPT_CONFIG = "runnel.model.system.prompt";
+  private static final String MODEL_SYSTEM_PROMPT_DOC =
+      "System prompt sent before the conversation on every chat call; empty for none.";
+
+  /** The environment variable read for the API key unless configured otherwise. */
+  public static final String DEFAULT_API_KEY_ENV = "RUNNEL_MODEL_API_KEY";
 
   // ---- Gateway (dev.runnel.gateway) and the state-query endpoint (dev.runnel.query) ----
 
@@ -270,6 +335,63 @@ public final class RunnelConfig extends AbstractConfig {
               Importance.MEDIUM,
               SESSION_MAX_MESSAGES_DOC)
           .define(
+              MODEL_PROVIDER_CONFIG,
+              Type.STRING,
+              PROVIDER_SIMULATED,
+              ValidString.in(PROVIDER_OPENAI, PROVIDER_ANTHROPIC, PROVIDER_SIMULATED),
+              Importance.HIGH,
+              MODEL_PROVIDER_DOC)
+          .define(MODEL_BASE_URL_CONFIG, Type.STRING, "", Importance.HIGH, MODEL_BASE_URL_DOC)
+          .define(
+              MODEL_API_KEY_ENV_CONFIG,
+              Type.STRING,
+              DEFAULT_API_KEY_ENV,
+              Importance.HIGH,
+              MODEL_API_KEY_ENV_DOC)
+          .define(
+              MODEL_API_KEY_FILE_CONFIG, Type.STRING, "", Importance.HIGH, MODEL_API_KEY_FILE_DOC)
+          .define(
+              MODEL_CONNECT_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              10_000L,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              MODEL_CONNECT_TIMEOUT_MS_DOC)
+          .define(
+              MODEL_FIRST_TOKEN_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              60_000L,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              MODEL_FIRST_TOKEN_TIMEOUT_MS_DOC)
+          .define(
+              MODEL_IDLE_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              30_000L,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              MODEL_IDLE_TIMEOUT_MS_DOC)
+          .define(
+              MODEL_TOTAL_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              600_000L,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              MODEL_TOTAL_TIMEOUT_MS_DOC)
+          .define(
+              MODEL_MAX_TOKENS_CONFIG,
+              Type.INT,
+              0,
+              Range.atLeast(0),
+              Importance.MEDIUM,
+              MODEL_MAX_TOKENS_DOC)
+          .define(
+              MODEL_SYSTEM_PROMPT_CONFIG,
+              Type.STRING,
+              "",
+              Importance.MEDIUM,
+              MODEL_SYSTEM_PROMPT_DOC)
+          .define(
               GATEWAY_BIND_ADDRESS_CONFIG,
               Type.STRING,
               "127.0.0.1",
@@ -388,5 +510,64 @@ public final class RunnelConfig extends AbstractConfig {
 
   public List<String> allowedModels() {
     return getList(MODEL_ALLOWED_CONFIG);
+  }
+
+  public String modelProvider() {
+    return getString(MODEL_PROVIDER_CONFIG);
+  }
+
+  /** The configured base URL, or empty for the provider's default (or the embedded simulator). */
+  public String modelBaseUrl() {
+    return getString(MODEL_BASE_URL_CONFIG).trim();
+  }
+
+  public ModelTimeouts modelTimeouts() {
+    return new ModelTimeouts(
+        Duration.ofMillis(getLong(MODEL_CONNECT_TIMEOUT_MS_CONFIG)),
+        Duration.ofMillis(getLong(MODEL_FIRST_TOKEN_TIMEOUT_MS_CONFIG)),
+        Duration.ofMillis(getLong(MODEL_IDLE_TIMEOUT_MS_CONFIG)),
+        Duration.ofMillis(getLong(MODEL_TOTAL_TIMEOUT_MS_CONFIG)));
+  }
+
+  public int modelMaxTokens() {
+    return getInt(MODEL_MAX_TOKENS_CONFIG);
+  }
+
+  public String modelSystemPrompt() {
+    return getString(MODEL_SYSTEM_PROMPT_CONFIG);
+  }
+
+  /**
+   * The API key: the file named by {@link #MODEL_API_KEY_FILE_CONFIG} if set, else the environment
+   * variable named by {@link #MODEL_API_KEY_ENV_CONFIG}; empty when neither holds one. Returned as
+   * a {@link Password}, whose {@code toString} hides it.
+   *
+   * @throws ConfigException naming the file (never its content) when it cannot be read
+   */
+  public Optional<Password> modelApiKey() {
+    return modelApiKey(System::getenv);
+  }
+
+  /** As {@link #modelApiKey()}, reading variables from {@code environment} (for tests). */
+  public Optional<Password> modelApiKey(Function<String, String> environment) {
+    String file = getString(MODEL_API_KEY_FILE_CONFIG).trim();
+    String key;
+    if (!file.isEmpty()) {
+      try {
+        key = Files.readString(Path.of(file)).strip();
+      } catch (IOException | RuntimeException e) {
+        throw new ConfigException(
+            MODEL_API_KEY_FILE_CONFIG,
+            file,
+            "cannot read the API key file: " + e.getClass().getSimpleName());
+      }
+      if (key.isEmpty()) {
+        throw new ConfigException(MODEL_API_KEY_FILE_CONFIG, file, "the API key file is empty");
+      }
+    } else {
+      String env = getString(MODEL_API_KEY_ENV_CONFIG).trim();
+      key = env.isEmpty() ? null : environment.apply(env);
+    }
+    return key == null || key.isBlank() ? Optional.empty() : Optional.of(new Password(key.strip()));
   }
 }

@@ -1,0 +1,102 @@
+package dev.runnel.model.anthropic;
+
+import dev.runnel.model.ChatCall;
+import dev.runnel.model.ChatModel;
+import dev.runnel.model.ChatRequest;
+import dev.runnel.model.ModelTimeouts;
+import dev.runnel.model.StreamListener;
+import dev.runnel.model.anthropic.internal.AnthropicStreamProtocol;
+import dev.runnel.model.anthropic.internal.AnthropicWire;
+import dev.runnel.model.internal.SseHttpClient;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.util.Objects;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * Client of the Anthropic Messages streaming API. POSTs to {@code {baseUrl}/v1/messages} (base URL
+ * {@code https://api.anthropic.com}) with {@code x-api-key} and {@code anthropic-version:
+ * 2023-06-01}. Non-blocking: no thread waits on an open stream. See {@link AnthropicStreamProtocol}
+ * for the events it reads and ignores.
+ */
+public final class AnthropicChatModel implements ChatModel {
+  /** The API version this client speaks. */
+  public static final String API_VERSION = "2023-06-01";
+
+  private final URI endpoint;
+  private final Password apiKey;
+  private final SseHttpClient http;
+
+  private AnthropicChatModel(Builder b) {
+    String base =
+        b.baseUrl.endsWith("/") ? b.baseUrl.substring(0, b.baseUrl.length() - 1) : b.baseUrl;
+    this.endpoint = URI.create(base + "/v1/messages");
+    this.apiKey = b.apiKey;
+    this.http = new SseHttpClient(b.timeouts, b.threads);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public ChatCall stream(ChatRequest request, StreamListener listener) {
+    HttpRequest.Builder r =
+        http.postJson(endpoint, AnthropicWire.requestBody(request))
+            .header("anthropic-version", API_VERSION);
+    if (apiKey != null && !apiKey.value().isEmpty()) {
+      r.header("x-api-key", apiKey.value());
+    }
+    return http.start(r.build(), AnthropicStreamProtocol::new, listener);
+  }
+
+  @Override
+  public void close() {
+    http.close();
+  }
+
+  @Override
+  public String toString() {
+    return "AnthropicChatModel[" + endpoint + "]";
+  }
+
+  /** Settings of an {@link AnthropicChatModel}. */
+  public static final class Builder {
+    private String baseUrl = "https://api.anthropic.com";
+    private Password apiKey;
+    private ModelTimeouts timeouts = ModelTimeouts.DEFAULTS;
+    private int threads = 2;
+
+    private Builder() {}
+
+    /** Without the version path, e.g. {@code https://api.anthropic.com} (the default). */
+    public Builder baseUrl(String baseUrl) {
+      this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
+      return this;
+    }
+
+    public Builder apiKey(Password apiKey) {
+      this.apiKey = apiKey;
+      return this;
+    }
+
+    public Builder timeouts(ModelTimeouts timeouts) {
+      this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+      return this;
+    }
+
+    /** Threads that parse bodies and call listeners, shared by all open streams. */
+    public Builder threads(int threads) {
+      this.threads = threads;
+      return this;
+    }
+
+    public AnthropicChatModel build() {
+      URI uri = URI.create(baseUrl);
+      if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?")) {
+        throw new IllegalArgumentException("baseUrl must be an http(s) URL, was '" + baseUrl + "'");
+      }
+      return new AnthropicChatModel(this);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package dev.runnel.model.internal;
+
+import dev.runnel.model.FinishReason;
+import dev.runnel.model.ModelException;
+import dev.runnel.model.TokenUsage;
+
+/**
+ * What a {@link SseProtocol} reports to its call. Calls after the first complete/fail are no-ops.
+ */
+public interface CallSink {
+
+  /** A piece of text; empty pieces are dropped. */
+  void delta(String text);
+
+  /** The reply is whole. */
+  void complete(FinishReason finishReason, TokenUsage usage);
+
+  /** The call failed. */
+  void fail(ModelException error);
+
+  /** How many deltas arrived so far (for error messages). */
+  int deltaCount();
+}

@@ -1,0 +1,329 @@
+package dev.runnel.model.internal;
+
+import dev.runnel.model.ChatCall;
+import dev.runnel.model.ChatCompletion;
+import dev.runnel.model.FinishReason;
+import dev.runnel.model.ModelException;
+import dev.runnel.model.ModelException.Kind;
+import dev.runnel.model.ModelTimeouts;
+import dev.runnel.model.StreamListener;
+import dev.runnel.model.TokenUsage;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodySubscriber;
+import java.net.http.HttpResponse.BodySubscribers;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Flow;
+import java.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One streaming call. Every event that reaches the listener passes through a lock on this object,
+ * so the listener sees one thread at a time and nothing after the call's single end, whichever of
+ * the body, a timer or {@link #cancel} gets there first.
+ */
+final class SseCall implements ChatCall, CallSink {
+  private static final Logger LOG = LoggerFactory.getLogger(SseCall.class);
+
+  private final SseProtocol protocol;
+  private final StreamListener listener;
+  private final ModelTimeouts timeouts;
+  private final StringBuilder text = new StringBuilder();
+  private final SseParser parser = new SseParser(this::onEvent);
+
+  private volatile boolean ended;
+  private volatile boolean bodyEnded;
+  private volatile Flow.Subscription subscription;
+  private volatile CompletableFuture<HttpResponse<Void>> response;
+  private ScheduledFuture<?> totalTimer;
+  private ScheduledFuture<?> progressTimer;
+  private URI target;
+  private long startNanos;
+  private long lastDeltaNanos;
+  private int deltas;
+
+  SseCall(SseProtocol protocol, StreamListener listener, ModelTimeouts timeouts) {
+    this.protocol = protocol;
+    this.listener = listener;
+    this.timeouts = timeouts;
+  }
+
+  synchronized void start(HttpClient http, HttpRequest request) {
+    target = request.uri();
+    startNanos = System.nanoTime();
+    totalTimer = Timers.schedule(this::onTotalTimeout, timeouts.total());
+    progressTimer = Timers.schedule(this::checkProgress, timeouts.firstToken());
+    CompletableFuture<HttpResponse<Void>> sent = http.sendAsync(request, this::subscriberFor);
+    response = sent;
+    sent.whenComplete(
+        (ignored, error) -> {
+          if (error != null) {
+            fail(forSendError(error));
+          }
+        });
+  }
+
+  @Override
+  public void cancel() {
+    fail(new ModelException(Kind.CANCELLED, "cancelled by the caller"));
+    closeConnection();
+  }
+
+  // --- CallSink: called by the protocol while this object's lock is held ---
+
+  @Override
+  public void delta(String piece) {
+    if (ended || piece == null || piece.isEmpty()) {
+      return;
+    }
+    deltas++;
+    lastDeltaNanos = System.nanoTime();
+    if (deltas == 1) {
+      // From now on the idle timeout applies; later deltas only move lastDeltaNanos and the
+      // timer reschedules itself, so a fast stream costs no timer churn.
+      progressTimer.cancel(false);
+      progressTimer = Timers.schedule(this::checkProgress, timeouts.idle());
+    }
+    text.append(piece);
+    listener.onDelta(piece);
+  }
+
+  @Override
+  public synchronized void complete(FinishReason finishReason, TokenUsage usage) {
+    if (ended) {
+      return;
+    }
+    end();
+    // The body is left to drain so the connection can be reused; the total timer still closes
+    // it if the server never ends the response.
+    listener.onComplete(new ChatCompletion(text.toString(), finishReason, usage));
+  }
+
+  @Override
+  public void fail(ModelException error) {
+    boolean first;
+    synchronized (this) {
+      first = !ended;
+      if (first) {
+        end();
+        listener.onError(error);
+      }
+    }
+    if (first) {
+      closeConnection();
+    }
+  }
+
+  @Override
+  public int deltaCount() {
+    return deltas;
+  }
+
+  // --- body handling ---
+
+  private BodySubscriber<Void> subscriberFor(HttpResponse.ResponseInfo info) {
+    int status = info.statusCode();
+    String contentType = info.headers().firstValue("Content-Type").orElse("");
+    if (status == 200 && isEventStream(contentType)) {
+      return new StreamSubscriber();
+    }
+    return BodySubscribers.mapping(
+        BodySubscribers.ofString(StandardCharsets.UTF_8),
+        body -> {
+          fail(
+              status == 200
+                  ? ModelErrors.forNonStreamBody(contentType, body)
+                  : ModelErrors.forResponse(
+                      status, body, info.headers().firstValue("Retry-After")));
+          return null;
+        });
+  }
+
+  private static boolean isEventStream(String contentType) {
+    // Some OpenAI-compatible servers omit the header; an absent type is read as a stream.
+    return contentType.isEmpty()
+        || contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
+  }
+
+  private final class StreamSubscriber implements BodySubscriber<Void> {
+    @Override
+    public CompletionStage<Void> getBody() {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void onSubscribe(Flow.Subscription s) {
+      subscription = s;
+      if (ended && !bodyEnded) {
+        s.cancel();
+      } else {
+        s.request(1);
+      }
+    }
+
+    @Override
+    public void onNext(List<ByteBuffer> buffers) {
+      synchronized (SseCall.this) {
+        try {
+          for (ByteBuffer buffer : buffers) {
+            parser.feed(buffer);
+          }
+        } catch (ModelException e) {
+          fail(e);
+        } catch (SseParser.SseException e) {
+          fail(new ModelException(Kind.PROTOCOL, "bad event stream: " + e.getMessage(), null, e));
+        } catch (RuntimeException e) {
+          // A listener that throws must not leave the call half-ended.
+          LOG.warn("Failure while handling a model stream event", e);
+          fail(new ModelException(Kind.PROTOCOL, "failed to handle an event: " + e, null, e));
+        }
+      }
+      Flow.Subscription s = subscription;
+      if (s != null) {
+        s.request(1);
+      }
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      bodyEnded = true;
+      synchronized (SseCall.this) {
+        if (!ended) {
+          fail(
+              new ModelException(
+                  Kind.STREAM_DROPPED,
+                  "the stream broke after " + deltas + " deltas: " + error,
+                  null,
+                  error));
+        }
+      }
+    }
+
+    @Override
+    public void onComplete() {
+      bodyEnded = true;
+      synchronized (SseCall.this) {
+        cancelTimers();
+        if (!ended) {
+          protocol.onEndOfStream(SseCall.this);
+        }
+      }
+    }
+  }
+
+  private void onEvent(SseEvent event) {
+    if (!ended) {
+      protocol.onEvent(event, this);
+    }
+  }
+
+  // --- timers ---
+
+  private synchronized void checkProgress() {
+    if (ended) {
+      return;
+    }
+    long now = System.nanoTime();
+    boolean first = deltas == 0;
+    long deadline =
+        first
+            ? startNanos + timeouts.firstToken().toNanos()
+            : lastDeltaNanos + timeouts.idle().toNanos();
+    if (now - deadline >= 0) {
+      fail(
+          new ModelException(
+              Kind.TIMEOUT,
+              first
+                  ? "no token within the first-token timeout of " + timeouts.firstToken()
+                  : "no token for the idle timeout of " + timeouts.idle() + " after " + deltas));
+    } else {
+      progressTimer = Timers.schedule(this::checkProgress, Duration.ofNanos(deadline - now));
+    }
+  }
+
+  private void onTotalTimeout() {
+    if (ended) {
+      // The call had completed but the server kept the response open: close it.
+      closeConnection();
+      return;
+    }
+    fail(
+        new ModelException(
+            Kind.TIMEOUT, "the call exceeded the total timeout of " + timeouts.total()));
+  }
+
+  private void end() {
+    ended = true;
+    if (progressTimer != null) {
+      progressTimer.cancel(false);
+    }
+  }
+
+  private synchronized void cancelTimers() {
+    if (totalTimer != null) {
+      totalTimer.cancel(false);
+    }
+    if (progressTimer != null) {
+      progressTimer.cancel(false);
+    }
+  }
+
+  private void closeConnection() {
+    if (!bodyEnded) {
+      Flow.Subscription s = subscription;
+      if (s != null) {
+        s.cancel();
+      }
+    }
+    cancelTimers();
+    CompletableFuture<HttpResponse<Void>> r = response;
+    if (r != null && !r.isDone()) {
+      r.cancel(true);
+    }
+  }
+
+  private ModelException forSendError(Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof CancellationException) {
+      return new ModelException(Kind.CANCELLED, "cancelled before the response arrived");
+    }
+    if (cause instanceof HttpConnectTimeoutException) {
+      return new ModelException(
+          Kind.TIMEOUT,
+          "could not connect to " + target + " within " + timeouts.connect(),
+          null,
+          cause);
+    }
+    if (cause instanceof HttpTimeoutException) {
+      return new ModelException(Kind.TIMEOUT, "timed out: " + cause.getMessage(), null, cause);
+    }
+    if (cause instanceof ConnectException) {
+      return new ModelException(
+          Kind.CONNECTION, "could not connect to " + target + ": " + cause, null, cause);
+    }
+    if (cause instanceof IOException) {
+      return new ModelException(
+          Kind.CONNECTION, "the connection broke before a response: " + cause, null, cause);
+    }
+    LOG.warn("Unexpected failure of a model call", cause);
+    return new ModelException(Kind.CONNECTION, "the call failed: " + cause, null, cause);
+  }
+}

@@ -1,0 +1,104 @@
+package dev.runnel.model.openai;
+
+import dev.runnel.model.ChatCall;
+import dev.runnel.model.ChatModel;
+import dev.runnel.model.ChatRequest;
+import dev.runnel.model.ModelTimeouts;
+import dev.runnel.model.StreamListener;
+import dev.runnel.model.internal.SseHttpClient;
+import dev.runnel.model.openai.internal.OpenAiStreamProtocol;
+import dev.runnel.model.openai.internal.OpenAiWire;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.util.Objects;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * Client of the OpenAI Chat Completions streaming API and the servers that copy it (vLLM, Ollama,
+ * llama.cpp, LM Studio, new-api, LiteLLM, ...). POSTs to {@code {baseUrl}/chat/completions}, so the
+ * base URL includes the version path ({@code https://api.openai.com/v1}). Sends {@code
+ * Authorization: Bearer} only when a key is set. Non-blocking: no thread waits on an open stream.
+ * See {@link OpenAiStreamProtocol} for what it reads from the stream and what it ignores.
+ */
+public final class OpenAiChatModel implements ChatModel {
+  private final URI endpoint;
+  private final Password apiKey;
+  private final SseHttpClient http;
+
+  private OpenAiChatModel(Builder b) {
+    this.endpoint = URI.create(stripSlash(b.baseUrl) + "/chat/completions");
+    this.apiKey = b.apiKey;
+    this.http = new SseHttpClient(b.timeouts, b.threads);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public ChatCall stream(ChatRequest request, StreamListener listener) {
+    HttpRequest.Builder r = http.postJson(endpoint, OpenAiWire.requestBody(request));
+    if (apiKey != null && !apiKey.value().isEmpty()) {
+      r.header("Authorization", "Bearer " + apiKey.value());
+    }
+    return http.start(r.build(), OpenAiStreamProtocol::new, listener);
+  }
+
+  @Override
+  public void close() {
+    http.close();
+  }
+
+  @Override
+  public String toString() {
+    return "OpenAiChatModel[" + endpoint + "]";
+  }
+
+  static String stripSlash(String url) {
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  /** Settings of an {@link OpenAiChatModel}. */
+  public static final class Builder {
+    private String baseUrl;
+    private Password apiKey;
+    private ModelTimeouts timeouts = ModelTimeouts.DEFAULTS;
+    private int threads = 2;
+
+    private Builder() {}
+
+    /** Up to and including the version path, e.g. {@code https://api.openai.com/v1}. */
+    public Builder baseUrl(String baseUrl) {
+      this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
+      return this;
+    }
+
+    /** The API key; null or empty sends no Authorization header (local servers). */
+    public Builder apiKey(Password apiKey) {
+      this.apiKey = apiKey;
+      return this;
+    }
+
+    public Builder timeouts(ModelTimeouts timeouts) {
+      this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+      return this;
+    }
+
+    /** Threads that parse bodies and call listeners, shared by all open streams. */
+    public Builder threads(int threads) {
+      this.threads = threads;
+      return this;
+    }
+
+    public OpenAiChatModel build() {
+      if (baseUrl == null || baseUrl.isBlank()) {
+        throw new IllegalArgumentException("baseUrl is required");
+      }
+      URI uri = URI.create(baseUrl);
+      if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?")) {
+        throw new IllegalArgumentException("baseUrl must be an http(s) URL, was '" + baseUrl + "'");
+      }
+      return new OpenAiChatModel(this);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package dev.runnel.model.openai.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runnel.model.ChatMessage;
+import dev.runnel.model.ChatRequest;
+import java.util.Locale;
+
+/** The Chat Completions request body. */
+public final class OpenAiWire {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private OpenAiWire() {}
+
+  /**
+   * {@code stream: true} with {@code stream_options.include_usage}, so the last chunk before {@code
+   * [DONE]} carries the token usage. {@code max_tokens} rather than OpenAI's newer {@code
+   * max_completion_tokens}, because every OpenAI-compatible server understands the former.
+   */
+  public static String requestBody(ChatRequest request) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("model", request.model());
+    ArrayNode messages = root.putArray("messages");
+    for (ChatMessage m : request.messages()) {
+      messages
+          .addObject()
+          .put("role", m.role().name().toLowerCase(Locale.ROOT))
+          .put("content", m.content());
+    }
+    root.put("stream", true);
+    root.putObject("stream_options").put("include_usage", true);
+    if (request.maxTokens() > 0) {
+      root.put("max_tokens", request.maxTokens());
+    }
+    return root.toString();
+  }
+}
