@@ -111,6 +111,10 @@ final class RunnelStack implements AutoCloseable {
     return gateway;
   }
 
+  List<String> queryUrls() {
+    return queryUrls;
+  }
+
   List<KafkaStreams> instances() {
     return instances;
   }
