@@ -6,11 +6,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -38,7 +43,12 @@ final class Cdp implements AutoCloseable {
     HttpClient http = HttpClient.newHttpClient();
     HttpResponse<String> created =
         http.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/json/new?" + url))
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + port
+                            + "/json/new?"
+                            + URLEncoder.encode(url, StandardCharsets.UTF_8)))
                 .PUT(HttpRequest.BodyPublishers.noBody())
                 .build(),
             HttpResponse.BodyHandlers.ofString());
@@ -55,29 +65,42 @@ final class Cdp implements AutoCloseable {
 
   /** Evaluates {@code expression} (awaiting a promise) and returns its value as JSON. */
   JsonNode eval(String expression) {
+    ObjectNode params = JSON.createObjectNode();
+    params.put("expression", expression).put("returnByValue", true).put("awaitPromise", true);
+    JsonNode response = call("Runtime.evaluate", params);
+    if (response.at("/result/exceptionDetails").isObject()) {
+      throw new IllegalStateException("evaluation failed: " + response);
+    }
+    return response.at("/result/result/value");
+  }
+
+  /** Saves a PNG of the page, for a person to look at. */
+  void screenshot(Path file) throws IOException {
+    JsonNode response =
+        call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));
+    Files.write(file, Base64.getDecoder().decode(response.at("/result/data").asText()));
+  }
+
+  private JsonNode call(String method, ObjectNode params) {
     int id = ids.incrementAndGet();
     CompletableFuture<JsonNode> answer = new CompletableFuture<>();
     pending.put(id, answer);
     ObjectNode message = JSON.createObjectNode();
     message.put("id", id);
-    message.put("method", "Runtime.evaluate");
-    message
-        .putObject("params")
-        .put("expression", expression)
-        .put("returnByValue", true)
-        .put("awaitPromise", true);
+    message.put("method", method);
+    message.set("params", params);
     try {
       socket.sendText(JSON.writeValueAsString(message), true).join();
       JsonNode response = answer.get(30, TimeUnit.SECONDS);
-      if (response.has("error") || response.at("/result/exceptionDetails").isObject()) {
-        throw new IllegalStateException("evaluation failed: " + response);
+      if (response.has("error")) {
+        throw new IllegalStateException(method + " failed: " + response);
       }
-      return response.at("/result/result/value");
+      return response;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     } catch (Exception e) {
-      throw new IllegalStateException("evaluating " + expression, e);
+      throw new IllegalStateException(method + " " + params, e);
     }
   }
 

@@ -216,6 +216,8 @@ class ChatPageBrowserTest {
       Sample failed = lastReply(page);
       assertThat(failed.state()).isEqualTo("error");
       assertThat(failed.error()).startsWith("error ");
+      assertThat(page.eval("document.getElementById('session').value").asText()).isEqualTo(session);
+      page.screenshot(Path.of("target", "chat-page.png"));
     }
   }
 }
