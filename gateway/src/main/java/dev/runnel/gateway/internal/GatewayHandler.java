@@ -367,7 +367,13 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
                       .execute(
                           () ->
                               sendWithHeaders(
-                                  ctx, keepAlive, HttpResponseStatus.BAD_GATEWAY, error, headers)));
+                                  ctx,
+                                  keepAlive,
+                                  error.at("/error/code").asText().equals("timeout")
+                                      ? HttpResponseStatus.GATEWAY_TIMEOUT
+                                      : HttpResponseStatus.BAD_GATEWAY,
+                                  error,
+                                  headers)));
     }
     // Subscribe before sending, so no chunk of the reply can pass before the watcher is there.
     ChunkFeed.Subscription sub =
