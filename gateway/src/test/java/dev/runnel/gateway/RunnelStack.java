@@ -11,7 +11,6 @@ import dev.runnel.simulator.SimulatedModelServer;
 import dev.runnel.topics.Topics;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +59,8 @@ final class RunnelStack implements AutoCloseable {
   /** Starts one topology instance with its state-query endpoint; returns its Kafka Streams. */
   KafkaStreams startTopology() throws IOException {
     RunnelConfig config = new RunnelConfig(settings());
-    int queryPort = freePort();
+    SessionQueryServer query = SessionQueryServer.bind(new InetSocketAddress("127.0.0.1", 0));
+    int queryPort = query.address().getPort();
     Path stateDir = Files.createTempDirectory("runnel-gw-test-state-");
     Map<String, Object> props = new HashMap<>();
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
@@ -80,12 +80,8 @@ final class RunnelStack implements AutoCloseable {
         new KafkaStreams(
             RunnelTopology.build(config, ChatModels.chatAction(config, model), publisher),
             new StreamsConfig(props));
+    query.serve(streams, new HostInfo("127.0.0.1", queryPort));
     streams.start();
-    SessionQueryServer query =
-        SessionQueryServer.start(
-            streams,
-            new InetSocketAddress("127.0.0.1", queryPort),
-            new HostInfo("127.0.0.1", queryPort));
     closeables.add(
         () -> {
           query.close();
@@ -117,12 +113,6 @@ final class RunnelStack implements AutoCloseable {
 
   List<KafkaStreams> instances() {
     return instances;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   @Override

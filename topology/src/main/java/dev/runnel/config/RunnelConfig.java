@@ -221,8 +221,9 @@ public final class RunnelConfig extends AbstractConfig {
 
   public static final String QUERY_PORT_CONFIG = "runnel.query.port";
   private static final String QUERY_PORT_DOC =
-      "Port of a topology instance's state-query endpoint (GET /sessions/{id}); 0 turns it off."
-          + " The instance advertises it to the others as application.server.";
+      "Port of a topology instance's state-query endpoint (GET /sessions/{id}); 0 picks a free"
+          + " one, -1 turns it off. The instance advertises it to the others as"
+          + " application.server; give it a fixed port where a gateway must name it.";
 
   public static final String QUERY_BIND_ADDRESS_CONFIG = "runnel.query.bind.address";
   private static final String QUERY_BIND_ADDRESS_DOC =
@@ -471,8 +472,8 @@ public final class RunnelConfig extends AbstractConfig {
           .define(
               QUERY_PORT_CONFIG,
               Type.INT,
-              7070,
-              Range.between(0, 65535),
+              0,
+              Range.between(-1, 65535),
               Importance.MEDIUM,
               QUERY_PORT_DOC)
           .define(

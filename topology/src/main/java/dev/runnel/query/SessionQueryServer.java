@@ -54,25 +54,21 @@ public final class SessionQueryServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
   private final HttpClient client;
-  private final KafkaStreams streams;
-  private final HostInfo self;
+  private volatile KafkaStreams streams;
+  private volatile HostInfo self;
 
-  private SessionQueryServer(
-      HttpServer server, ExecutorService executor, KafkaStreams streams, HostInfo self) {
+  private SessionQueryServer(HttpServer server, ExecutorService executor) {
     this.server = server;
     this.executor = executor;
-    this.streams = streams;
-    this.self = self;
     this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   }
 
   /**
-   * Starts serving on {@code bind}.
-   *
-   * @param self this instance's {@code application.server}, as the other instances see it
+   * Listens on {@code bind} (port 0 picks a free one) and answers 503 until {@link #serve}. Bound
+   * first, so that its real port can go into {@code application.server} before Kafka Streams is
+   * created.
    */
-  public static SessionQueryServer start(
-      KafkaStreams streams, InetSocketAddress bind, HostInfo self) {
+  public static SessionQueryServer bind(InetSocketAddress bind) {
     HttpServer server;
     try {
       server = HttpServer.create(bind, 0);
@@ -88,10 +84,20 @@ public final class SessionQueryServer implements AutoCloseable {
               return t;
             });
     server.setExecutor(executor);
-    SessionQueryServer query = new SessionQueryServer(server, executor, streams, self);
+    SessionQueryServer query = new SessionQueryServer(server, executor);
     server.createContext(PATH, query::handle);
     server.start();
     return query;
+  }
+
+  /**
+   * Starts answering from {@code streams}.
+   *
+   * @param self this instance's {@code application.server}, as the other instances see it
+   */
+  public void serve(KafkaStreams streams, HostInfo self) {
+    this.self = self;
+    this.streams = streams;
   }
 
   /** The bound address (the real port when started on port 0). */
@@ -118,6 +124,10 @@ public final class SessionQueryServer implements AutoCloseable {
   }
 
   private Answer answer(String sessionId, boolean forwarded) {
+    KafkaStreams streams = this.streams;
+    if (streams == null) {
+      return new Answer(503, error("unavailable", "this instance is starting"));
+    }
     KeyQueryMetadata metadata;
     try {
       metadata =
@@ -141,6 +151,7 @@ public final class SessionQueryServer implements AutoCloseable {
   }
 
   private Answer local(String sessionId, int partition) {
+    KafkaStreams streams = this.streams;
     try {
       ReadOnlyKeyValueStore<String, SessionState> store =
           streams.store(
