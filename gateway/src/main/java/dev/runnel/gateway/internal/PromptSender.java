@@ -6,6 +6,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -16,6 +19,15 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 final class PromptSender implements AutoCloseable {
   private final KafkaProducer<String, Prompt> producer;
   private final String topic;
+  // send() blocks while the producer has no metadata for the topic (up to max.block.ms, e.g. when
+  // the broker is down); on its own thread that never stalls the event loops carrying the streams.
+  private final ExecutorService sender =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "runnel-gateway-send");
+            t.setDaemon(true);
+            return t;
+          });
 
   PromptSender(Map<String, Object> clientProps, Topic<String, Prompt> prompts) {
     Map<String, Object> props = new HashMap<>(clientProps);
@@ -33,16 +45,23 @@ final class PromptSender implements AutoCloseable {
   CompletableFuture<Void> send(String sessionId, Prompt prompt) {
     CompletableFuture<Void> acked = new CompletableFuture<>();
     try {
-      producer.send(
-          new ProducerRecord<>(topic, sessionId, prompt),
-          (metadata, error) -> {
-            if (error == null) {
-              acked.complete(null);
-            } else {
-              acked.completeExceptionally(error);
+      sender.execute(
+          () -> {
+            try {
+              producer.send(
+                  new ProducerRecord<>(topic, sessionId, prompt),
+                  (metadata, error) -> {
+                    if (error == null) {
+                      acked.complete(null);
+                    } else {
+                      acked.completeExceptionally(error);
+                    }
+                  });
+            } catch (RuntimeException e) {
+              acked.completeExceptionally(e);
             }
           });
-    } catch (RuntimeException e) {
+    } catch (RejectedExecutionException e) {
       acked.completeExceptionally(e);
     }
     return acked;
@@ -50,6 +69,7 @@ final class PromptSender implements AutoCloseable {
 
   @Override
   public void close() {
+    sender.shutdown();
     producer.close(Duration.ofSeconds(5));
   }
 }
