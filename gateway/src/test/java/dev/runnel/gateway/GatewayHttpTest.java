@@ -218,6 +218,22 @@ class GatewayHttpTest {
   }
 
   @Test
+  void aSessionStreamOpenedMidReplyStartsWithTheReplySoFar() throws Exception {
+    String session = session();
+    String requestId = post(gateway, session, "[[sim duration_ms=2000]] take your time");
+    SseRecorder byRequest = watch(gateway, session, requestId);
+    await().atMost(Duration.ofSeconds(30)).until(() -> byRequest.events.size() >= 3);
+
+    SseRecorder bySession =
+        SseRecorder.open(http, URI.create(gateway.url() + "/v1/sessions/" + session + "/events"));
+
+    List<SseRecorder.Event> all = completed(byRequest);
+    await().atMost(Duration.ofSeconds(30)).until(bySession::sawEnd);
+    bySession.cancel();
+    assertThat(bySession.events).containsExactlyElementsOf(all);
+  }
+
+  @Test
   void aWholeSessionStreamShowsEveryRequest() throws Exception {
     String session = session();
     SseRecorder recorder =

@@ -309,9 +309,10 @@ public final class ChunkFeed implements AutoCloseable {
         if (entry.dead) {
           continue;
         }
-        if (requestId.isPresent()) {
+        String replay = requestId.orElseGet(entry::requestInProgress);
+        if (replay != null) {
           for (ChunkEvent e : entry.buffer) {
-            if (e.chunk().getRequestId().equals(requestId.get()) && !sub.offer(e)) {
+            if (e.chunk().getRequestId().equals(replay) && !sub.offer(e)) {
               sub.cancel();
               return sub;
             }
@@ -461,6 +462,12 @@ public final class ChunkFeed implements AutoCloseable {
       this.sessionId = sessionId;
       this.partition = partition;
       this.coveredFrom = coveredFrom;
+    }
+
+    /** The request whose chunks were written last, if its end has not come yet. */
+    String requestInProgress() {
+      ChunkEvent last = buffer.peekLast();
+      return last == null || last.chunk().getEnd() ? null : last.chunk().getRequestId();
     }
 
     void append(ChunkEvent event, int max) {
