@@ -1,6 +1,7 @@
 package dev.runnel.config;
 
 import dev.runnel.model.ModelTimeouts;
+import dev.runnel.serde.SchemaRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,6 +102,28 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String SESSION_MAX_MESSAGES_DOC =
       "Most messages a session's conversation keeps; older ones are dropped first, so a session"
           + " state stays well under Kafka's record size limit.";
+  // ---- Schema registry mode (deployment). Unset URL: registry-less single-object encoding. ----
+
+  public static final String SCHEMA_REGISTRY_URL_CONFIG = "runnel.schema.registry.url";
+  private static final String SCHEMA_REGISTRY_URL_DOC =
+      "Base URL of a schema registry speaking the common REST API (Confluent Schema Registry,"
+          + " Apicurio's ccompat API, Karapace, Redpanda), such as http://registry:8081. When set,"
+          + " every topic's values use the registry wire format (magic byte 0, 4-byte schema id,"
+          + " Avro binary) with subjects named <topic>-value. When empty, values use Avro"
+          + " single-object encoding and no registry is needed.";
+
+  public static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG =
+      "runnel.schema.registry.basic.auth.user.info";
+  private static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_DOC =
+      "user:password for HTTP basic authentication at the schema registry. Supply it through the"
+          + " environment or a config provider (for example ${file:/run/secrets/registry:user.info}),"
+          + " never in a committed file.";
+
+  public static final String SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG =
+      "runnel.schema.registry.timeout.ms";
+  private static final String SCHEMA_REGISTRY_TIMEOUT_MS_DOC =
+      "Connect and request timeout of each schema registry call. Calls happen only the first time"
+          + " a schema or id is seen; answers are cached.";
 
   // ---- Model endpoint (provider, URL, credentials, timeouts) ----
 
@@ -393,6 +416,25 @@ public final class RunnelConfig extends AbstractConfig {
               Importance.MEDIUM,
               MODEL_SYSTEM_PROMPT_DOC)
           .define(
+              SCHEMA_REGISTRY_URL_CONFIG,
+              Type.STRING,
+              "",
+              Importance.MEDIUM,
+              SCHEMA_REGISTRY_URL_DOC)
+          .define(
+              SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG,
+              Type.PASSWORD,
+              null,
+              Importance.MEDIUM,
+              SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_DOC)
+          .define(
+              SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              10_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              SCHEMA_REGISTRY_TIMEOUT_MS_DOC)
+          .define(
               GATEWAY_BIND_ADDRESS_CONFIG,
               Type.STRING,
               "127.0.0.1",
@@ -507,6 +549,24 @@ public final class RunnelConfig extends AbstractConfig {
 
   public Duration punctuationInterval() {
     return Duration.ofMillis(getLong(PUNCTUATION_INTERVAL_MS_CONFIG));
+  }
+
+  /** The schema registry to use, or empty for registry-less serialization. */
+  public Optional<SchemaRegistry> schemaRegistry() {
+    String url = getString(SCHEMA_REGISTRY_URL_CONFIG);
+    if (url == null || url.isBlank()) {
+      return Optional.empty();
+    }
+    Password userInfo = getPassword(SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO_CONFIG);
+    try {
+      return Optional.of(
+          SchemaRegistry.connect(
+              url.strip(),
+              userInfo == null ? null : userInfo.value(),
+              Duration.ofMillis(getLong(SCHEMA_REGISTRY_TIMEOUT_MS_CONFIG))));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(SCHEMA_REGISTRY_URL_CONFIG, url, e.getMessage());
+    }
   }
 
   public List<String> allowedModels() {

@@ -7,6 +7,11 @@ import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.serde.AvroSerde;
+import dev.runnel.serde.RegistryAvroSerde;
+import dev.runnel.serde.SchemaRegistry;
+import java.util.Optional;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
@@ -20,28 +25,40 @@ public record Topics(
     Topic<String, SessionState> sessions,
     Topic<String, DeadLetter> deadLetters) {
 
-  /** The topics named by the configuration, with the default (registry-less) serdes. */
+  /**
+   * The topics named by the configuration. Values use the schema-registry wire format when {@link
+   * RunnelConfig#SCHEMA_REGISTRY_URL_CONFIG} is set (one registry client, so one id cache, shared
+   * by all topics), and registry-less Avro single-object encoding otherwise.
+   */
   public static Topics from(RunnelConfig config) {
+    Optional<SchemaRegistry> registry = config.schemaRegistry();
     return new Topics(
         new Topic<>(
             config.getString(RunnelConfig.PROMPTS_TOPIC_CONFIG),
             Serdes.String(),
-            AvroSerde.of(Prompt.class)),
+            values(Prompt.class, registry)),
         new Topic<>(
             config.getString(RunnelConfig.CANCELLATIONS_TOPIC_CONFIG),
             Serdes.String(),
-            AvroSerde.of(Cancellation.class)),
+            values(Cancellation.class, registry)),
         new Topic<>(
             config.getString(RunnelConfig.CHUNKS_TOPIC_CONFIG),
             Serdes.String(),
-            AvroSerde.of(Chunk.class)),
+            values(Chunk.class, registry)),
         new Topic<>(
             config.getString(RunnelConfig.SESSIONS_TOPIC_CONFIG),
             Serdes.String(),
-            AvroSerde.of(SessionState.class)),
+            values(SessionState.class, registry)),
         new Topic<>(
             config.getString(RunnelConfig.DEAD_LETTERS_TOPIC_CONFIG),
             Serdes.String(),
-            AvroSerde.of(DeadLetter.class)));
+            values(DeadLetter.class, registry)));
+  }
+
+  private static <T extends SpecificRecord> Serde<T> values(
+      Class<T> type, Optional<SchemaRegistry> registry) {
+    return registry
+        .<Serde<T>>map(r -> RegistryAvroSerde.of(type, r))
+        .orElseGet(() -> AvroSerde.of(type));
   }
 }

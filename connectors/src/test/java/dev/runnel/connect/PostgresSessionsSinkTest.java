@@ -1,0 +1,387 @@
+package dev.runnel.connect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runnel.chat.ChatAction;
+import dev.runnel.config.RunnelConfig;
+import dev.runnel.connect.internal.SessionRows;
+import dev.runnel.processor.RunnelTopology;
+import dev.runnel.schemas.Prompt;
+import dev.runnel.schemas.SessionState;
+import dev.runnel.topics.Topic;
+import dev.runnel.topics.Topics;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.connect.cli.ConnectStandalone;
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.runtime.Connect;
+import org.apache.kafka.connect.runtime.standalone.StandaloneHerder;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shipped JDBC sink configuration, run by an in-process Connect worker against an in-process
+ * broker and a real PostgreSQL server, keeps the sessions table equal to the sessions topic.
+ */
+@Tag("integration")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class PostgresSessionsSinkTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static PostgresServer postgres;
+  private static KafkaClusterTestKit kafka;
+
+  @BeforeAll
+  static void startServers() throws Exception {
+    postgres = PostgresServer.startOrSkip();
+    kafka =
+        new KafkaClusterTestKit.Builder(
+                new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .build())
+            .setConfigProp("auto.create.topics.enable", "false")
+            .setConfigProp("offsets.topic.replication.factor", "1")
+            .setConfigProp("transaction.state.log.replication.factor", "1")
+            .setConfigProp("transaction.state.log.min.isr", "1")
+            .build();
+    kafka.format();
+    kafka.startup();
+    kafka.waitForReadyBrokers();
+  }
+
+  @AfterAll
+  static void stopServers() throws Exception {
+    if (kafka != null) {
+      kafka.close();
+    }
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  @Test
+  void tableFollowsTheSessionsRunnelWritesAndForgetsDeletedSessions(
+      TestInfo test, @TempDir Path work) throws Exception {
+    String id = test.getTestMethod().orElseThrow().getName() + "-" + System.nanoTime();
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(RunnelConfig.PROMPTS_TOPIC_CONFIG, "prompts-" + id);
+    settings.put(RunnelConfig.CANCELLATIONS_TOPIC_CONFIG, "cancellations-" + id);
+    settings.put(RunnelConfig.CHUNKS_TOPIC_CONFIG, "chunks-" + id);
+    settings.put(RunnelConfig.SESSIONS_TOPIC_CONFIG, "sessions-" + id);
+    settings.put(RunnelConfig.DEAD_LETTERS_TOPIC_CONFIG, "dead-letters-" + id);
+    settings.put(RunnelConfig.DELTA_LANE_CONFIG, RunnelConfig.LANE_TRANSACTIONAL);
+    settings.put(RunnelConfig.RETRY_BACKOFF_INITIAL_MS_CONFIG, 10L);
+    RunnelConfig config = new RunnelConfig(settings);
+    Topics topics = Topics.from(config);
+    createTopics(topics);
+    String table = "sessions_" + System.nanoTime();
+
+    try (KafkaStreams runnel = startRunnel(config, "runnel-" + id, work.resolve("state"));
+        ConnectWorker connect = ConnectWorker.start(work, sinkConfig(topics, table))) {
+      sendPrompt(topics, "alice", "a-1", "hello");
+      sendPrompt(topics, "bob", "b-1", EchoModel.REJECT + " please");
+      sendPrompt(topics, "alice", "a-2", "and now? 你好");
+
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .untilAsserted(
+              () -> {
+                assertThat(runnel.state()).isEqualTo(KafkaStreams.State.RUNNING);
+                assertThat(connect.taskStates()).containsOnly("RUNNING");
+                Map<String, Map<String, String>> rows = rows(table);
+                assertThat(rows).containsOnlyKeys("alice", "bob");
+                assertThat(rows.get("alice")).containsEntry("version", "2");
+              });
+      Map<String, Map<String, String>> rows = rows(table);
+      assertThat(rows.values()).allSatisfy(row -> assertThat(row.get("updated_at")).isNotNull());
+      assertThat(withoutUpdatedAt(rows))
+          .as("every column of every row equals the converted latest record of its key")
+          .isEqualTo(withoutUpdatedAt(expectedRows(latestStates(topics.sessions()))));
+      Map<String, String> alice = rows.get("alice");
+      assertThat(alice)
+          .containsEntry("last_request_id", "a-2")
+          .containsEntry("last_status", "completed");
+      JsonNode messages = JSON.readTree(alice.get("messages"));
+      assertThat(messages).hasSize(4);
+      assertThat(messages.get(3).get("role").asText()).isEqualTo("assistant");
+      assertThat(messages.get(3).get("content").asText()).isEqualTo("echo: and now? 你好");
+      Map<String, String> bob = rows.get("bob");
+      assertThat(bob).containsEntry("version", "1").containsEntry("last_status", "failed");
+      assertThat(JSON.readTree(bob.get("last_error")).get("retriable").asBoolean()).isFalse();
+      assertThat(JSON.readTree(bob.get("messages")))
+          .as("a failure keeps the conversation")
+          .isEmpty();
+
+      try (KafkaProducer<String, SessionState> producer = producer(topics.sessions())) {
+        producer.send(new ProducerRecord<>(topics.sessions().name(), "alice", null)).get();
+      }
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(() -> assertThat(rows(table)).containsOnlyKeys("bob"));
+    }
+  }
+
+  private static void createTopics(Topics topics) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(topics.prompts().name(), 2, (short) 1),
+                  new NewTopic(topics.cancellations().name(), 2, (short) 1),
+                  new NewTopic(topics.chunks().name(), 2, (short) 1),
+                  new NewTopic(topics.sessions().name(), 2, (short) 1)
+                      .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, "compact")),
+                  new NewTopic(topics.deadLetters().name(), 2, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static KafkaStreams startRunnel(RunnelConfig config, String applicationId, Path state) {
+    Properties props = new Properties();
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    props.put(StreamsConfig.POLL_MS_CONFIG, 10);
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+    KafkaStreams streams =
+        new KafkaStreams(
+            RunnelTopology.build(config, new ChatAction(new EchoModel(), "", 0), Optional.empty()),
+            props);
+    streams.start();
+    return streams;
+  }
+
+  /** The shipped sink configuration, pointed at the test's topic, database and table. */
+  private static Map<String, String> sinkConfig(Topics topics, String table) throws Exception {
+    Map<String, String> sink = shippedSinkConfig();
+    sink.put("topics", topics.sessions().name());
+    sink.put("connection.url", postgres.jdbcUrl());
+    sink.put("connection.username", PostgresServer.USER);
+    sink.put("connection.password", "");
+    sink.put("collection.name.format", table);
+    return sink;
+  }
+
+  private static void sendPrompt(Topics topics, String session, String requestId, String text)
+      throws Exception {
+    Topic<String, Prompt> prompts = topics.prompts();
+    Prompt prompt =
+        Prompt.newBuilder().setRequestId(requestId).setContent(text).setModel(null).build();
+    try (KafkaProducer<String, Prompt> producer = producer(prompts)) {
+      producer
+          .send(new ProducerRecord<>(prompts.name(), session, prompt))
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The latest value of each key in the sessions topic, as a compacted read sees it. */
+  private static Map<String, SessionState> latestStates(Topic<String, SessionState> sessions) {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    Map<String, SessionState> latest = new TreeMap<>();
+    try (KafkaConsumer<String, SessionState> consumer =
+        new KafkaConsumer<>(
+            settings, sessions.keySerde().deserializer(), sessions.valueSerde().deserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(sessions.name()).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, SessionState> r :
+                    consumer.poll(Duration.ofMillis(100))) {
+                  latest.put(r.key(), r.value());
+                }
+                return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+              });
+    }
+    latest.values().removeIf(Objects::isNull);
+    return latest;
+  }
+
+  /** Time columns differ in rendering between Connect and the JDBC driver; compared apart. */
+  private static Map<String, Map<String, String>> withoutUpdatedAt(
+      Map<String, Map<String, String>> rows) {
+    Map<String, Map<String, String>> out = new TreeMap<>();
+    rows.forEach(
+        (key, row) -> {
+          Map<String, String> copy = new HashMap<>(row);
+          copy.remove("updated_at");
+          out.put(key, copy);
+        });
+    return out;
+  }
+
+  /** The rows the sink should hold for these states: the converter's columns, as text. */
+  private static Map<String, Map<String, String>> expectedRows(Map<String, SessionState> states) {
+    Map<String, Map<String, String>> rows = new TreeMap<>();
+    states.forEach(
+        (session, state) -> {
+          Struct row = SessionRows.toRow(state);
+          Map<String, String> columns = new HashMap<>();
+          for (Field field : row.schema().fields()) {
+            Object value = row.get(field);
+            columns.put(field.name(), value == null ? null : value.toString());
+          }
+          rows.put(session, columns);
+        });
+    return rows;
+  }
+
+  /** An in-process standalone Connect worker running one connector, as connect-standalone does. */
+  private static final class ConnectWorker implements AutoCloseable {
+    private final Connect<StandaloneHerder> connect;
+    private final String name;
+
+    private ConnectWorker(Connect<StandaloneHerder> connect, String name) {
+      this.connect = connect;
+      this.name = name;
+    }
+
+    static ConnectWorker start(Path work, Map<String, String> connector) throws Exception {
+      Map<String, String> worker = new HashMap<>();
+      worker.put("bootstrap.servers", kafka.bootstrapServers());
+      worker.put("key.converter", "org.apache.kafka.connect.storage.StringConverter");
+      worker.put("value.converter", SessionStateConverter.class.getName());
+      worker.put("offset.storage.file.filename", work.resolve("connect.offsets").toString());
+      worker.put("offset.flush.interval.ms", "1000");
+      worker.put("listeners", "http://127.0.0.1:0");
+      // Plugins found through their service manifests (KIP-898); scanning this class path took a
+      // minute.
+      worker.put("plugin.discovery", "service_load");
+      ConnectWorker running =
+          new ConnectWorker(new ConnectStandalone().startConnect(worker), connector.get("name"));
+      try {
+        CompletableFuture<Object> created = new CompletableFuture<>();
+        running
+            .connect
+            .herder()
+            .putConnectorConfig(
+                connector.get("name"),
+                connector,
+                false,
+                (error, result) -> {
+                  if (error != null) {
+                    created.completeExceptionally(error);
+                  } else {
+                    created.complete(result);
+                  }
+                });
+        created.get(60, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        running.close();
+        throw e;
+      }
+      return running;
+    }
+
+    /** States of the connector's tasks; a failed task shows its error here, not as a timeout. */
+    List<String> taskStates() {
+      return connect.herder().connectorStatus(name).tasks().stream()
+          .map(task -> task.state() + (task.trace() == null ? "" : ": " + task.trace()))
+          .toList();
+    }
+
+    @Override
+    public void close() {
+      connect.stop();
+      connect.awaitStop();
+    }
+  }
+
+  private static Map<String, String> shippedSinkConfig() throws Exception {
+    Properties properties = new Properties();
+    try (InputStream in =
+        Files.newInputStream(Path.of("config/postgres-sessions-sink.properties"))) {
+      properties.load(in);
+    }
+    Map<String, String> config = new TreeMap<>();
+    properties.forEach((k, v) -> config.put((String) k, (String) v));
+    return config;
+  }
+
+  private static <V> KafkaProducer<String, V> producer(Topic<String, V> topic) {
+    return new KafkaProducer<>(
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers(),
+            ProducerConfig.ACKS_CONFIG,
+            "all"),
+        topic.keySerde().serializer(),
+        topic.valueSerde().serializer());
+  }
+
+  /** Every row of the table as column -> text, by session id; empty while the table is missing. */
+  private static Map<String, Map<String, String>> rows(String table) throws SQLException {
+    Map<String, Map<String, String>> rows = new TreeMap<>();
+    try (Connection db = postgres.connect();
+        Statement statement = db.createStatement()) {
+      ResultSet exists = statement.executeQuery("SELECT to_regclass('public." + table + "')");
+      exists.next();
+      if (exists.getString(1) == null) {
+        return rows;
+      }
+      try (ResultSet result = statement.executeQuery("SELECT * FROM " + table)) {
+        int columns = result.getMetaData().getColumnCount();
+        while (result.next()) {
+          Map<String, String> row = new HashMap<>();
+          for (int i = 1; i <= columns; i++) {
+            row.put(result.getMetaData().getColumnName(i), result.getString(i));
+          }
+          rows.put(row.get("session_id"), row);
+        }
+      }
+    }
+    return rows;
+  }
+}
