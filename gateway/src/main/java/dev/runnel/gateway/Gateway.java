@@ -23,7 +23,6 @@ import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -69,7 +68,7 @@ public final class Gateway implements AutoCloseable {
    * to the Kafka clients ({@code bootstrap.servers}, security).
    */
   public static Gateway start(RunnelConfig config) {
-    Map<String, Object> clientProps = kafkaClientProperties(config);
+    Map<String, Object> clientProps = config.kafkaClientProperties();
     Topics topics = Topics.from(config);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
@@ -141,19 +140,6 @@ public final class Gateway implements AutoCloseable {
       shutdown(boss, workers, feed, handler, registry);
       throw new IllegalStateException("Cannot listen on " + bind + ": " + e.getMessage(), e);
     }
-  }
-
-  private static Map<String, Object> kafkaClientProperties(RunnelConfig config) {
-    Map<String, Object> props = new HashMap<>();
-    config
-        .originals()
-        .forEach(
-            (key, value) -> {
-              if (!key.startsWith("runnel.")) {
-                props.put(key, value);
-              }
-            });
-    return props;
   }
 
   /** The address the gateway listens on. */

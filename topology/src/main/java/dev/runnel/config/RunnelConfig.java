@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +25,8 @@ import org.apache.kafka.common.config.types.Password;
  * ConfigDef}. The README's configuration reference is generated from {@link #CONFIG}.
  */
 public final class RunnelConfig extends AbstractConfig {
+  /** Settings with this prefix are Runnel's own; every other one goes to the Kafka clients. */
+  public static final String RUNNEL_PREFIX = "runnel.";
 
   public static final String PROMPTS_TOPIC_CONFIG = "runnel.topic.prompts";
   private static final String PROMPTS_TOPIC_DOC = "Input topic of prompts, keyed by session id.";
@@ -181,6 +184,56 @@ public final class RunnelConfig extends AbstractConfig {
 
   /** The environment variable read for the API key unless configured otherwise. */
   public static final String DEFAULT_API_KEY_ENV = "RUNNEL_MODEL_API_KEY";
+
+  // ---- Application: topic provisioning, operations, lifecycle (dev.runnel.app) ----
+
+  public static final String TOPIC_CREATE_CONFIG = "runnel.topic.create";
+  private static final String TOPIC_CREATE_DOC =
+      "Create missing topics at startup. Existing topics are checked either way: the sessions"
+          + " topic must be compacted and the input topics must have the same partition count.";
+
+  public static final String TOPIC_PARTITIONS_CONFIG = "runnel.topic.partitions";
+  private static final String TOPIC_PARTITIONS_DOC =
+      "Partitions of the topics Runnel creates. It caps how many stream threads (across all"
+          + " instances) share the work.";
+
+  public static final String TOPIC_REPLICATION_FACTOR_CONFIG = "runnel.topic.replication.factor";
+  private static final String TOPIC_REPLICATION_FACTOR_DOC =
+      "Replication factor of the topics Runnel creates and of Kafka Streams' internal topics;"
+          + " -1 uses the broker's default.replication.factor.";
+
+  public static final String DEAD_LETTERS_RETENTION_MS_CONFIG =
+      "runnel.topic.dead.letters.retention.ms";
+  private static final String DEAD_LETTERS_RETENTION_MS_DOC =
+      "retention.ms of the dead-letter topic when Runnel creates it; -1 keeps records forever.";
+
+  public static final String METRICS_PORT_CONFIG = "runnel.metrics.port";
+  private static final String METRICS_PORT_DOC =
+      "Port of the HTTP endpoint serving /metrics (Prometheus text format) and /health; 0 turns"
+          + " it off.";
+
+  public static final String METRICS_BIND_ADDRESS_CONFIG = "runnel.metrics.bind.address";
+  private static final String METRICS_BIND_ADDRESS_DOC =
+      "Address the metrics endpoint listens on; 0.0.0.0 for all interfaces.";
+
+  public static final String SHUTDOWN_TIMEOUT_MS_CONFIG = "runnel.shutdown.timeout.ms";
+  private static final String SHUTDOWN_TIMEOUT_MS_DOC =
+      "How long a clean shutdown waits for Kafka Streams to commit and close.";
+
+  private static final ConfigDef.Validator REPLICATION_FACTOR_VALIDATOR =
+      new ConfigDef.Validator() {
+        @Override
+        public void ensureValid(String name, Object value) {
+          if (value != null && (Short) value != -1 && (Short) value < 1) {
+            throw new ConfigException(name, value, "must be -1 (broker default) or at least 1");
+          }
+        }
+
+        @Override
+        public String toString() {
+          return "-1 or [1,...]";
+        }
+      };
 
   // ---- Gateway (dev.runnel.gateway) and the state-query endpoint (dev.runnel.query) ----
 
@@ -434,6 +487,48 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(1),
               Importance.LOW,
               SCHEMA_REGISTRY_TIMEOUT_MS_DOC)
+          .define(TOPIC_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, TOPIC_CREATE_DOC)
+          .define(
+              TOPIC_PARTITIONS_CONFIG,
+              Type.INT,
+              6,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              TOPIC_PARTITIONS_DOC)
+          .define(
+              TOPIC_REPLICATION_FACTOR_CONFIG,
+              Type.SHORT,
+              (short) -1,
+              REPLICATION_FACTOR_VALIDATOR,
+              Importance.MEDIUM,
+              TOPIC_REPLICATION_FACTOR_DOC)
+          .define(
+              DEAD_LETTERS_RETENTION_MS_CONFIG,
+              Type.LONG,
+              Duration.ofDays(30).toMillis(),
+              Range.atLeast(-1),
+              Importance.LOW,
+              DEAD_LETTERS_RETENTION_MS_DOC)
+          .define(
+              METRICS_PORT_CONFIG,
+              Type.INT,
+              9464,
+              Range.between(0, 65535),
+              Importance.LOW,
+              METRICS_PORT_DOC)
+          .define(
+              METRICS_BIND_ADDRESS_CONFIG,
+              Type.STRING,
+              "0.0.0.0",
+              Importance.LOW,
+              METRICS_BIND_ADDRESS_DOC)
+          .define(
+              SHUTDOWN_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              30_000L,
+              Range.atLeast(0),
+              Importance.LOW,
+              SHUTDOWN_TIMEOUT_MS_DOC)
           .define(
               GATEWAY_BIND_ADDRESS_CONFIG,
               Type.STRING,
@@ -630,5 +725,22 @@ public final class RunnelConfig extends AbstractConfig {
       key = env.isEmpty() ? null : environment.apply(env);
     }
     return key == null || key.isBlank() ? Optional.empty() : Optional.of(new Password(key.strip()));
+  }
+
+  /**
+   * Every setting not starting with {@code runnel.}: passed unchanged to all Kafka clients Runnel
+   * creates (Streams, the immediate-lane producer, admin), so {@code bootstrap.servers}, {@code
+   * security.protocol}, {@code sasl.*} and {@code ssl.*} work as in any Kafka client.
+   */
+  public Map<String, Object> kafkaClientProperties() {
+    Map<String, Object> props = new HashMap<>();
+    originals()
+        .forEach(
+            (key, value) -> {
+              if (!key.startsWith(RUNNEL_PREFIX)) {
+                props.put(key, value);
+              }
+            });
+    return props;
   }
 }

@@ -21,6 +21,10 @@ public final class RunnelTopology {
   /** The queryable store holding each session's latest state (key: session id). */
   public static final String SESSION_STATE_STORE = StreamingActionProcessorSupplier.STATE_STORE;
 
+  /** The queryable store holding one record per accepted request not yet applied. */
+  public static final String PENDING_REQUESTS_STORE =
+      StreamingActionProcessorSupplier.PENDING_STORE;
+
   private static final String PROMPTS_SOURCE = "prompts";
   private static final String CANCELLATIONS_SOURCE = "cancellations";
   private static final String PROCESSOR = "streaming-action";

@@ -2,6 +2,7 @@ package dev.runnel.gateway.internal;
 
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
@@ -10,8 +11,10 @@ import io.netty.handler.codec.http.HttpUtil;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Netty's aggregator with the gateway's JSON error for a body over the limit: 413, and the
- * connection closed, because the rest of the body would otherwise be read as the next request.
+ * Netty's aggregator with the gateway's JSON error for a body over the limit: 413. On a keep-alive
+ * connection the rest of the body is read and dropped (the aggregator does that after this call),
+ * so a client still writing it does not hit a reset before it reads the answer; otherwise the
+ * connection closes after the answer.
  */
 public final class LimitedAggregator extends HttpObjectAggregator {
   private final int maxBytes;
@@ -41,7 +44,11 @@ public final class LimitedAggregator extends HttpObjectAggregator {
             io.netty.buffer.Unpooled.wrappedBuffer(body));
     response.headers().set("Content-Type", "application/json; charset=utf-8");
     HttpUtil.setContentLength(response, body.length);
-    HttpUtil.setKeepAlive(response, false);
-    ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    boolean keepAlive = HttpUtil.isKeepAlive(oversized) && !(oversized instanceof FullHttpMessage);
+    HttpUtil.setKeepAlive(response, keepAlive);
+    var written = ctx.writeAndFlush(response);
+    if (!keepAlive) {
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
   }
 }
