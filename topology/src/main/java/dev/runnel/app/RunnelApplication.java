@@ -10,6 +10,7 @@ import dev.runnel.model.ChatModels;
 import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.processor.KafkaDeltaPublisher;
 import dev.runnel.processor.RunnelTopology;
+import dev.runnel.query.SessionQueryServer;
 import dev.runnel.simulator.SimulatedModelServer;
 import dev.runnel.topics.Topics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -42,6 +43,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +72,7 @@ public final class RunnelApplication implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final RunnelMetrics metrics;
   private final Optional<MetricsServer> metricsServer;
+  private final Optional<SessionQueryServer> queryServer;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Deque<Long> replacements = new ArrayDeque<>();
@@ -82,8 +85,10 @@ public final class RunnelApplication implements AutoCloseable {
       List<AutoCloseable> resources,
       PrometheusMeterRegistry registry,
       RunnelMetrics metrics,
-      Optional<MetricsServer> metricsServer) {
+      Optional<MetricsServer> metricsServer,
+      Optional<SessionQueryServer> queryServer) {
     this.config = config;
+    this.queryServer = queryServer;
     this.streams = streams;
     this.resources = resources;
     this.registry = registry;
@@ -150,6 +155,8 @@ public final class RunnelApplication implements AutoCloseable {
     opened.push(model);
     try {
       Map<String, Object> streamsProps = StreamsSettings.of(config);
+      Optional<SessionQueryServer> queryServer = bindQueryServer(config, streamsProps);
+      queryServer.ifPresent(opened::push);
       StreamsConfig streamsConfig = new StreamsConfig(streamsProps);
       Topics topics = Topics.from(config);
       logStartup(config, streamsConfig);
@@ -178,6 +185,12 @@ public final class RunnelApplication implements AutoCloseable {
           RunnelTopology.build(config, ChatModels.chatAction(config, model), publisher, metrics);
       KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
       opened.push(streams);
+      queryServer.ifPresent(
+          q ->
+              q.serve(
+                  streams,
+                  HostInfo.buildFromEndpoint(
+                      streamsConfig.getString(StreamsConfig.APPLICATION_SERVER_CONFIG))));
       metrics.queueDepthFrom(() -> waitingRequests(streams, metrics));
       KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
       streamsMetrics.bindTo(registry);
@@ -187,7 +200,7 @@ public final class RunnelApplication implements AutoCloseable {
       metricsServer.ifPresent(opened::push);
       RunnelApplication app =
           new RunnelApplication(
-              config, streams, List.copyOf(opened), registry, metrics, metricsServer);
+              config, streams, List.copyOf(opened), registry, metrics, metricsServer, queryServer);
       streams.setStateListener(app::onStateChange);
       streams.setUncaughtExceptionHandler(app::onUncaughtException);
       streams.start();
@@ -196,6 +209,33 @@ public final class RunnelApplication implements AutoCloseable {
       closeAll(opened, e);
       throw e;
     }
+  }
+
+  /**
+   * Binds the state-query endpoint before Kafka Streams exists, so that its real port (port 0 picks
+   * one) is what {@code application.server} advertises. An {@code application.server} set
+   * explicitly (e.g. behind address translation) wins.
+   */
+  private static Optional<SessionQueryServer> bindQueryServer(
+      RunnelConfig config, Map<String, Object> streamsProps) {
+    int port = config.getInt(RunnelConfig.QUERY_PORT_CONFIG);
+    if (port < 0) {
+      return Optional.empty();
+    }
+    InetSocketAddress address =
+        new InetSocketAddress(config.getString(RunnelConfig.QUERY_BIND_ADDRESS_CONFIG), port);
+    SessionQueryServer server = SessionQueryServer.bind(address);
+    streamsProps.putIfAbsent(
+        StreamsConfig.APPLICATION_SERVER_CONFIG,
+        config.getString(RunnelConfig.QUERY_ADVERTISED_HOST_CONFIG)
+            + ":"
+            + server.address().getPort());
+    log.info(
+        "Session state queries on http://{}:{}{}{{id}}",
+        address.getHostString(),
+        server.address().getPort(),
+        SessionQueryServer.PATH);
+    return Optional.of(server);
   }
 
   private static void closeAll(Iterable<AutoCloseable> resources, RuntimeException cause) {
@@ -345,6 +385,11 @@ public final class RunnelApplication implements AutoCloseable {
   /** Prometheus text of every meter, as {@code /metrics} serves it. */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /** The state-query endpoint's address ({@code GET /sessions/{id}}), when it is on. */
+  public Optional<InetSocketAddress> queryAddress() {
+    return queryServer.map(SessionQueryServer::address);
   }
 
   /** The metrics endpoint's address, when it is on. */

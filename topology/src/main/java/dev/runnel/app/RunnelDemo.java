@@ -21,11 +21,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -86,12 +88,13 @@ public final class RunnelDemo {
     settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     settings.put(RunnelConfig.TOPIC_PARTITIONS_CONFIG, "2");
     settings.put(RunnelConfig.METRICS_BIND_ADDRESS_CONFIG, "127.0.0.1");
-    settings.put(RunnelConfig.METRICS_PORT_CONFIG, metricsPortIfFree());
+    settings.put(RunnelConfig.METRICS_PORT_CONFIG, portIfFree(RunnelConfig.METRICS_PORT_CONFIG));
     RunnelConfig config = new RunnelConfig(settings);
     Topics topics = Topics.from(config);
 
     RunnelApplication app = RunnelApplication.start(config, ChatModels.create(config));
     resources.push(app);
+    List<FrontEnd> frontEnds = startFrontEnds(settings, app);
     ConsolePrinter printer = new ConsolePrinter(kafka.bootstrapServers(), topics, out);
     Thread printerThread = new Thread(printer, "runnel-demo-printer");
     printerThread.setDaemon(true);
@@ -121,6 +124,9 @@ public final class RunnelDemo {
     out.println(
         "e.g. `alice Tell me more` (add [[sim duration_ms=20000]] for a slow reply)."
             + " Ctrl-C stops everything.");
+    for (FrontEnd frontEnd : frontEnds) {
+      out.println("Chat page: " + frontEnd.url());
+    }
     app.metricsAddress()
         .ifPresent(a -> out.println("Metrics: http://127.0.0.1:" + a.getPort() + "/metrics"));
     out.println(
@@ -199,8 +205,38 @@ public final class RunnelDemo {
   }
 
   /** The default metrics port when nothing else uses it, else off: the demo must always start. */
-  private static int metricsPortIfFree() {
-    int port = (Integer) RunnelConfig.CONFIG.defaultValues().get(RunnelConfig.METRICS_PORT_CONFIG);
+  /**
+   * Starts each front end on the class path (the gateway, when run from its module) against this
+   * broker and this instance's state-query endpoint.
+   */
+  private List<FrontEnd> startFrontEnds(Map<String, Object> settings, RunnelApplication app) {
+    Map<String, Object> frontSettings = new HashMap<>();
+    settings.forEach(
+        (key, value) -> {
+          if (key.startsWith(RunnelConfig.RUNNEL_PREFIX)
+              || key.equals(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG)) {
+            frontSettings.put(key, value);
+          }
+        });
+    app.queryAddress()
+        .ifPresent(
+            a ->
+                frontSettings.put(
+                    RunnelConfig.GATEWAY_QUERY_URLS_CONFIG, "http://127.0.0.1:" + a.getPort()));
+    frontSettings.put(
+        RunnelConfig.GATEWAY_PORT_CONFIG, portIfFree(RunnelConfig.GATEWAY_PORT_CONFIG));
+    List<FrontEnd> started = new ArrayList<>();
+    for (FrontEnd.Factory factory : ServiceLoader.load(FrontEnd.Factory.class)) {
+      FrontEnd frontEnd = factory.start(new RunnelConfig(frontSettings));
+      resources.push(frontEnd);
+      started.add(frontEnd);
+    }
+    return started;
+  }
+
+  /** The default port of {@code setting} when it is free on loopback, else 0 (any free port). */
+  private static int portIfFree(String setting) {
+    int port = (Integer) RunnelConfig.CONFIG.defaultValues().get(setting);
     try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
       return probe.getLocalPort();
     } catch (IOException e) {

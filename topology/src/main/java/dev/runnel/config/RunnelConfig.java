@@ -235,6 +235,81 @@ public final class RunnelConfig extends AbstractConfig {
         }
       };
 
+  // ---- Gateway (dev.runnel.gateway) and the state-query endpoint (dev.runnel.query) ----
+
+  public static final String GATEWAY_BIND_ADDRESS_CONFIG = "runnel.gateway.bind.address";
+  private static final String GATEWAY_BIND_ADDRESS_DOC =
+      "Address the gateway's HTTP server listens on; 0.0.0.0 for all interfaces.";
+
+  public static final String GATEWAY_PORT_CONFIG = "runnel.gateway.port";
+  private static final String GATEWAY_PORT_DOC =
+      "Port of the gateway's HTTP server; 0 picks a free one.";
+
+  public static final String GATEWAY_MAX_BODY_BYTES_CONFIG = "runnel.gateway.max.body.bytes";
+  private static final String GATEWAY_MAX_BODY_BYTES_DOC =
+      "Largest request body the gateway accepts; a larger one is answered 413.";
+
+  public static final String GATEWAY_CHUNKS_ISOLATION_CONFIG =
+      "runnel.gateway.chunks.isolation.level";
+  private static final String GATEWAY_CHUNKS_ISOLATION_DOC =
+      "isolation.level of the gateway's chunk consumer. read_uncommitted shows immediate-lane"
+          + " deltas at once; read_committed shows only committed records (transactional lane).";
+
+  public static final String GATEWAY_REPLAY_CHUNKS_CONFIG = "runnel.gateway.replay.chunks";
+  private static final String GATEWAY_REPLAY_CHUNKS_DOC =
+      "Recent chunks each session keeps in the gateway's memory, for resuming a stream by"
+          + " Last-Event-ID without reading Kafka again.";
+
+  public static final String GATEWAY_REPLAY_SESSIONS_CONFIG = "runnel.gateway.replay.sessions";
+  private static final String GATEWAY_REPLAY_SESSIONS_DOC =
+      "Most sessions whose recent chunks the gateway keeps; the least recently written without"
+          + " a watcher are dropped first.";
+
+  public static final String GATEWAY_WATCHER_MAX_PENDING_BYTES_CONFIG =
+      "runnel.gateway.watcher.max.pending.bytes";
+  private static final String GATEWAY_WATCHER_MAX_PENDING_BYTES_DOC =
+      "Bytes of events one stream may have waiting to be sent; a slower client has its stream"
+          + " closed (it resumes with Last-Event-ID), so it never holds up the others.";
+
+  public static final String GATEWAY_CATCHUP_TIMEOUT_MS_CONFIG =
+      "runnel.gateway.catchup.timeout.ms";
+  private static final String GATEWAY_CATCHUP_TIMEOUT_MS_DOC =
+      "How long a resume older than the in-memory buffer may read the chunks topic before the"
+          + " stream is closed with an error.";
+
+  public static final String GATEWAY_QUERY_URLS_CONFIG = "runnel.gateway.query.urls";
+  private static final String GATEWAY_QUERY_URLS_DOC =
+      "Base URLs of topology instances' state-query endpoints (e.g. http://host:7070); the"
+          + " gateway asks them in turn until one answers.";
+
+  public static final String GATEWAY_QUERY_TIMEOUT_MS_CONFIG = "runnel.gateway.query.timeout.ms";
+  private static final String GATEWAY_QUERY_TIMEOUT_MS_DOC =
+      "Timeout of one state query to one topology instance.";
+
+  public static final String GATEWAY_PROMPT_MAX_CHARS_CONFIG = "runnel.gateway.prompt.max.chars";
+  private static final String GATEWAY_PROMPT_MAX_CHARS_DOC =
+      "Longest prompt the gateway accepts, in UTF-16 code units; a longer one is answered 400.";
+
+  public static final String GATEWAY_COMPLETION_TIMEOUT_MS_CONFIG =
+      "runnel.gateway.completion.timeout.ms";
+  private static final String GATEWAY_COMPLETION_TIMEOUT_MS_DOC =
+      "How long a non-streaming chat completion waits for its end record before answering 504.";
+
+  public static final String QUERY_PORT_CONFIG = "runnel.query.port";
+  private static final String QUERY_PORT_DOC =
+      "Port of a topology instance's state-query endpoint (GET /sessions/{id}); 0 picks a free"
+          + " one, -1 turns it off. The instance advertises it to the others as"
+          + " application.server; give it a fixed port where a gateway must name it.";
+
+  public static final String QUERY_BIND_ADDRESS_CONFIG = "runnel.query.bind.address";
+  private static final String QUERY_BIND_ADDRESS_DOC =
+      "Address the state-query endpoint listens on.";
+
+  public static final String QUERY_ADVERTISED_HOST_CONFIG = "runnel.query.advertised.host";
+  private static final String QUERY_ADVERTISED_HOST_DOC =
+      "Host name other instances use to reach this one's state-query endpoint"
+          + " (application.server's host).";
+
   public static final ConfigDef CONFIG =
       new ConfigDef()
           .define(
@@ -453,7 +528,103 @@ public final class RunnelConfig extends AbstractConfig {
               30_000L,
               Range.atLeast(0),
               Importance.LOW,
-              SHUTDOWN_TIMEOUT_MS_DOC);
+              SHUTDOWN_TIMEOUT_MS_DOC)
+          .define(
+              GATEWAY_BIND_ADDRESS_CONFIG,
+              Type.STRING,
+              "127.0.0.1",
+              Importance.MEDIUM,
+              GATEWAY_BIND_ADDRESS_DOC)
+          .define(
+              GATEWAY_PORT_CONFIG,
+              Type.INT,
+              8080,
+              Range.between(0, 65535),
+              Importance.MEDIUM,
+              GATEWAY_PORT_DOC)
+          .define(
+              GATEWAY_MAX_BODY_BYTES_CONFIG,
+              Type.INT,
+              65_536,
+              Range.atLeast(1024),
+              Importance.LOW,
+              GATEWAY_MAX_BODY_BYTES_DOC)
+          .define(
+              GATEWAY_CHUNKS_ISOLATION_CONFIG,
+              Type.STRING,
+              "read_uncommitted",
+              ValidString.in("read_uncommitted", "read_committed"),
+              Importance.MEDIUM,
+              GATEWAY_CHUNKS_ISOLATION_DOC)
+          .define(
+              GATEWAY_REPLAY_CHUNKS_CONFIG,
+              Type.INT,
+              2048,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_REPLAY_CHUNKS_DOC)
+          .define(
+              GATEWAY_REPLAY_SESSIONS_CONFIG,
+              Type.INT,
+              10_000,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_REPLAY_SESSIONS_DOC)
+          .define(
+              GATEWAY_WATCHER_MAX_PENDING_BYTES_CONFIG,
+              Type.INT,
+              1 << 20,
+              Range.atLeast(1024),
+              Importance.LOW,
+              GATEWAY_WATCHER_MAX_PENDING_BYTES_DOC)
+          .define(
+              GATEWAY_CATCHUP_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              10_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_CATCHUP_TIMEOUT_MS_DOC)
+          .define(GATEWAY_QUERY_URLS_CONFIG, Type.LIST, "", Importance.HIGH, GATEWAY_QUERY_URLS_DOC)
+          .define(
+              GATEWAY_QUERY_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              5_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_QUERY_TIMEOUT_MS_DOC)
+          .define(
+              GATEWAY_PROMPT_MAX_CHARS_CONFIG,
+              Type.INT,
+              32_768,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              GATEWAY_PROMPT_MAX_CHARS_DOC)
+          .define(
+              GATEWAY_COMPLETION_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              300_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_COMPLETION_TIMEOUT_MS_DOC)
+          .define(
+              QUERY_PORT_CONFIG,
+              Type.INT,
+              0,
+              Range.between(-1, 65535),
+              Importance.MEDIUM,
+              QUERY_PORT_DOC)
+          .define(
+              QUERY_BIND_ADDRESS_CONFIG,
+              Type.STRING,
+              "127.0.0.1",
+              Importance.LOW,
+              QUERY_BIND_ADDRESS_DOC)
+          .define(
+              QUERY_ADVERTISED_HOST_CONFIG,
+              Type.STRING,
+              "127.0.0.1",
+              Importance.MEDIUM,
+              QUERY_ADVERTISED_HOST_DOC);
 
   public RunnelConfig(Map<?, ?> originals) {
     super(CONFIG, originals, false);

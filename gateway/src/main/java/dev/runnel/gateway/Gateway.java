@@ -1,0 +1,184 @@
+package dev.runnel.gateway;
+
+import dev.runnel.config.RunnelConfig;
+import dev.runnel.gateway.internal.ChunkFeed;
+import dev.runnel.gateway.internal.GatewayHandler;
+import dev.runnel.gateway.internal.LimitedAggregator;
+import dev.runnel.topics.Topics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runnel's HTTP front door: accepts prompts, streams a session's chunks to browsers and other
+ * clients as server-sent events, reads session state from the topology instances, answers the
+ * OpenAI Chat Completions API, and serves a chat page. It holds no state of its own beyond a
+ * bounded buffer of recent chunks, so any number of instances can run behind a load balancer.
+ *
+ * <p>Each instance has one Kafka consumer on the chunks topic shared by all its watchers, and Netty
+ * event loops (two threads by default) for every connection, so open streams cost no threads.
+ */
+public final class Gateway implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final Channel server;
+  private final ChunkFeed feed;
+  private final GatewayHandler handler;
+  private final PrometheusMeterRegistry registry;
+
+  private Gateway(
+      EventLoopGroup boss,
+      EventLoopGroup workers,
+      Channel server,
+      ChunkFeed feed,
+      GatewayHandler handler,
+      PrometheusMeterRegistry registry) {
+    this.boss = boss;
+    this.workers = workers;
+    this.server = server;
+    this.feed = feed;
+    this.handler = handler;
+    this.registry = registry;
+  }
+
+  /**
+   * Starts a gateway: follows the chunks topic from its end and listens on {@code
+   * runnel.gateway.bind.address}:{@code runnel.gateway.port}. Settings outside {@code runnel.} go
+   * to the Kafka clients ({@code bootstrap.servers}, security).
+   */
+  public static Gateway start(RunnelConfig config) {
+    Map<String, Object> clientProps = config.kafkaClientProperties();
+    Topics topics = Topics.from(config);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    ChunkFeed feed =
+        new ChunkFeed(
+            clientProps,
+            topics.chunks(),
+            config.getString(RunnelConfig.GATEWAY_CHUNKS_ISOLATION_CONFIG),
+            config.getInt(RunnelConfig.GATEWAY_REPLAY_CHUNKS_CONFIG),
+            config.getInt(RunnelConfig.GATEWAY_REPLAY_SESSIONS_CONFIG),
+            Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_CATCHUP_TIMEOUT_MS_CONFIG)),
+            registry);
+    feed.start();
+    GatewayHandler handler =
+        new GatewayHandler(
+            feed,
+            clientProps,
+            topics.prompts(),
+            registry,
+            new GatewayHandler.Settings(
+                config.getInt(RunnelConfig.GATEWAY_PROMPT_MAX_CHARS_CONFIG),
+                config.getInt(RunnelConfig.GATEWAY_WATCHER_MAX_PENDING_BYTES_CONFIG),
+                Duration.ofMillis(
+                    config.getLong(RunnelConfig.GATEWAY_COMPLETION_TIMEOUT_MS_CONFIG)),
+                config.getList(RunnelConfig.GATEWAY_QUERY_URLS_CONFIG),
+                Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_QUERY_TIMEOUT_MS_CONFIG))));
+    int maxBody = config.getInt(RunnelConfig.GATEWAY_MAX_BODY_BYTES_CONFIG);
+    EventLoopGroup boss =
+        new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-gw-accept", true));
+    EventLoopGroup workers =
+        new NioEventLoopGroup(
+            Math.max(2, Runtime.getRuntime().availableProcessors()),
+            new DefaultThreadFactory("runnel-gw-io", true));
+    InetSocketAddress bind =
+        new InetSocketAddress(
+            config.getString(RunnelConfig.GATEWAY_BIND_ADDRESS_CONFIG),
+            config.getInt(RunnelConfig.GATEWAY_PORT_CONFIG));
+    try {
+      Channel server =
+          new ServerBootstrap()
+              .group(boss, workers)
+              .channel(NioServerSocketChannel.class)
+              .option(ChannelOption.SO_BACKLOG, 4096)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childHandler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline()
+                          .addLast(new HttpServerCodec())
+                          .addLast(new HttpServerKeepAliveHandler())
+                          .addLast(new LimitedAggregator(maxBody))
+                          .addLast(handler);
+                    }
+                  })
+              .bind(bind)
+              .sync()
+              .channel();
+      Gateway gateway = new Gateway(boss, workers, server, feed, handler, registry);
+      log.info("Gateway listening on {}", gateway.url());
+      return gateway;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      shutdown(boss, workers, feed, handler, registry);
+      throw new IllegalStateException("Interrupted while binding " + bind, e);
+    } catch (RuntimeException e) {
+      shutdown(boss, workers, feed, handler, registry);
+      throw new IllegalStateException("Cannot listen on " + bind + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The address the gateway listens on. */
+  public InetSocketAddress address() {
+    return (InetSocketAddress) server.localAddress();
+  }
+
+  /** {@code http://host:port} of the gateway; the chat page is at its root. */
+  public String url() {
+    InetSocketAddress address = address();
+    return "http://" + address.getHostString() + ":" + address.getPort();
+  }
+
+  /** True once the chunk feed follows every partition (what {@code /ready} answers). */
+  public boolean ready() {
+    return feed.ready();
+  }
+
+  /** Open watchers: event streams and completions waiting for chunks. */
+  public int watchers() {
+    return feed.watcherCount();
+  }
+
+  @Override
+  public void close() {
+    server.close().syncUninterruptibly();
+    shutdown(boss, workers, feed, handler, registry);
+  }
+
+  private static void shutdown(
+      EventLoopGroup boss,
+      EventLoopGroup workers,
+      ChunkFeed feed,
+      GatewayHandler handler,
+      PrometheusMeterRegistry registry) {
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    feed.close();
+    handler.close();
+    registry.close();
+  }
+}

@@ -1,0 +1,492 @@
+package dev.runnel.gateway.internal;
+
+import dev.runnel.schemas.Chunk;
+import dev.runnel.topics.Topic;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's one consumer of the chunks topic and its fan-out to watchers.
+ *
+ * <p>One {@link KafkaConsumer}, assigned every partition (no consumer group: each gateway instance
+ * sees every chunk), starts at the end and hands each record to the watchers of its session. Each
+ * session keeps its most recent chunks in memory, so a client that reconnects with {@code
+ * Last-Event-ID} is served from there; an older id opens a short-lived reader on the session's
+ * partition from that offset, which hands over to the live feed under the session's lock, so the
+ * client sees no gap and no duplicate (every watcher also drops any offset it has already had).
+ *
+ * <p>Limitations: partitions added to the topic after start are not followed until restart; the
+ * feed relies on chunks being partitioned by the default partitioner over the session id (as Kafka
+ * Streams and the immediate lane do).
+ */
+public final class ChunkFeed implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ChunkFeed.class);
+  private static final Duration POLL = Duration.ofMillis(100);
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+  /** Client id prefix of the shared consumer, one per gateway instance. */
+  public static final String CONSUMER_CLIENT_ID_PREFIX = "runnel-gateway-chunks-";
+
+  private final Map<String, Object> clientProps;
+  private final Topic<String, Chunk> topic;
+  private final String isolationLevel;
+  private final int replayChunks;
+  private final int replaySessions;
+  private final Duration catchUpTimeout;
+  private final Deserializer<Chunk> chunkDeserializer;
+  private final ConcurrentHashMap<String, SessionEntry> sessions = new ConcurrentHashMap<>();
+  private final ExecutorService catchUps;
+  private final Thread thread;
+  private final Counter chunksConsumed;
+  private final Counter catchUpsStarted;
+  private final AtomicInteger watchers = new AtomicInteger();
+  private final String clientId;
+  private volatile KafkaConsumer<String, byte[]> consumer;
+  private volatile boolean ready;
+  private volatile boolean closed;
+  private volatile Throwable failure;
+  // Per partition: every record of a session at or above this offset went into (or is still in)
+  // its session's entry. Rises when an entry is evicted.
+  private volatile AtomicLongArray floor;
+
+  public ChunkFeed(
+      Map<String, Object> clientProps,
+      Topic<String, Chunk> topic,
+      String isolationLevel,
+      int replayChunks,
+      int replaySessions,
+      Duration catchUpTimeout,
+      MeterRegistry registry) {
+    this.clientProps = Map.copyOf(clientProps);
+    this.topic = topic;
+    this.isolationLevel = isolationLevel;
+    this.replayChunks = replayChunks;
+    this.replaySessions = replaySessions;
+    this.catchUpTimeout = catchUpTimeout;
+    this.chunkDeserializer = topic.valueSerde().deserializer();
+    this.clientId = CONSUMER_CLIENT_ID_PREFIX + INSTANCES.incrementAndGet();
+    this.catchUps =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "runnel-gateway-catchup");
+              t.setDaemon(true);
+              return t;
+            });
+    this.thread = new Thread(this::run, clientId);
+    this.thread.setDaemon(true);
+    this.chunksConsumed = registry.counter("runnel.gateway.chunks.consumed");
+    this.catchUpsStarted = registry.counter("runnel.gateway.resume.catchups");
+    Gauge.builder("runnel.gateway.watchers", watchers, AtomicInteger::get)
+        .description("Open watchers (server-sent event streams and completions) of this instance")
+        .register(registry);
+    Gauge.builder("runnel.gateway.sessions.buffered", sessions, Map::size)
+        .description("Sessions whose recent chunks this instance keeps for resumes")
+        .register(registry);
+    Gauge.builder("runnel.gateway.chunk.consumers", () -> consumer == null ? 0 : 1)
+        .description("Kafka consumers following the chunks topic (one per instance)")
+        .register(registry);
+  }
+
+  /** Starts following the topic from its end. */
+  public void start() {
+    thread.start();
+  }
+
+  /** True once every partition is assigned and positioned at its end. */
+  public boolean ready() {
+    return ready && !closed && failure == null;
+  }
+
+  /** Open watchers. */
+  public int watcherCount() {
+    return watchers.get();
+  }
+
+  private void run() {
+    Map<String, Object> props = new HashMap<>(clientProps);
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel);
+    try (KafkaConsumer<String, byte[]> c =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer = c;
+      List<TopicPartition> partitions = partitionsOf(c);
+      c.assign(partitions);
+      c.seekToEnd(partitions);
+      AtomicLongArray starts = new AtomicLongArray(partitions.size());
+      for (TopicPartition tp : partitions) {
+        starts.set(tp.partition(), c.position(tp));
+      }
+      floor = starts;
+      ready = true;
+      log.info("Following {} ({} partitions) from its end", topic.name(), partitions.size());
+      while (!closed) {
+        for (ConsumerRecord<String, byte[]> record : c.poll(POLL)) {
+          dispatch(record);
+        }
+        evictIfNeeded();
+      }
+    } catch (WakeupException e) {
+      if (!closed) {
+        failure = e;
+      }
+    } catch (RuntimeException e) {
+      failure = e;
+      log.error("The chunk feed stopped; the gateway is no longer ready", e);
+    } finally {
+      consumer = null;
+    }
+  }
+
+  private List<TopicPartition> partitionsOf(KafkaConsumer<String, byte[]> c) {
+    List<PartitionInfo> infos = c.partitionsFor(topic.name(), Duration.ofSeconds(60));
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalStateException("Topic " + topic.name() + " does not exist");
+    }
+    List<TopicPartition> partitions = new ArrayList<>();
+    for (PartitionInfo info : infos) {
+      partitions.add(new TopicPartition(info.topic(), info.partition()));
+    }
+    partitions.sort(Comparator.comparingInt(TopicPartition::partition));
+    return partitions;
+  }
+
+  private Optional<ChunkEvent> decode(ConsumerRecord<String, byte[]> record) {
+    if (record.key() == null || record.value() == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(
+          new ChunkEvent(
+              record.partition(),
+              record.offset(),
+              chunkDeserializer.deserialize(record.topic(), record.value())));
+    } catch (RuntimeException e) {
+      log.warn(
+          "Skipping an unreadable chunk at {}-{}@{}",
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          e);
+      return Optional.empty();
+    }
+  }
+
+  private void dispatch(ConsumerRecord<String, byte[]> record) {
+    Optional<ChunkEvent> decoded = decode(record);
+    if (decoded.isEmpty()) {
+      return;
+    }
+    chunksConsumed.increment();
+    ChunkEvent event = decoded.get();
+    while (true) {
+      SessionEntry entry = entryOf(record.key(), record.partition());
+      synchronized (entry) {
+        if (entry.dead) {
+          continue;
+        }
+        entry.append(event, replayChunks);
+        entry.deliver(event);
+        return;
+      }
+    }
+  }
+
+  private SessionEntry entryOf(String sessionId, int partition) {
+    return sessions.computeIfAbsent(
+        sessionId, id -> new SessionEntry(id, partition, floor.get(partition)));
+  }
+
+  private void evictIfNeeded() {
+    int excess = sessions.size() - replaySessions;
+    if (excess <= 0) {
+      return;
+    }
+    List<SessionEntry> idle = new ArrayList<>();
+    for (SessionEntry entry : sessions.values()) {
+      if (entry.subscriptions.isEmpty()) {
+        idle.add(entry);
+      }
+    }
+    idle.sort(Comparator.comparingLong(e -> e.lastWrite));
+    for (Iterator<SessionEntry> it = idle.iterator(); it.hasNext() && excess > 0; ) {
+      SessionEntry entry = it.next();
+      synchronized (entry) {
+        if (!entry.subscriptions.isEmpty()) {
+          continue;
+        }
+        entry.dead = true;
+        sessions.remove(entry.sessionId, entry);
+        if (!entry.buffer.isEmpty()) {
+          long next = entry.buffer.peekLast().offset() + 1;
+          floor.accumulateAndGet(entry.partition, next, Math::max);
+        }
+        excess--;
+      }
+    }
+  }
+
+  /** The partition the default partitioner gives {@code sessionId}. */
+  public int partitionOf(String sessionId) {
+    AtomicLongArray f = floor;
+    if (f == null) {
+      throw new IllegalStateException("the chunk feed is not ready");
+    }
+    return Utils.toPositive(Utils.murmur2(sessionId.getBytes(StandardCharsets.UTF_8))) % f.length();
+  }
+
+  /**
+   * Adds a watcher of {@code sessionId}.
+   *
+   * @param resumeAfter the last event the client saw; it then gets every later chunk of the
+   *     session, first from memory or the topic, then live
+   * @param requestId without {@code resumeAfter}: the watcher first gets the chunks of this request
+   *     that are still in memory (so a stream opened just after the prompt misses none)
+   * @return a handle that removes the watcher
+   */
+  public Subscription subscribe(
+      String sessionId, Optional<EventId> resumeAfter, Optional<String> requestId, Watcher w) {
+    if (!ready()) {
+      throw new IllegalStateException("the chunk feed is not ready");
+    }
+    int partition = partitionOf(sessionId);
+    Subscription sub = new Subscription(sessionId, w);
+    watchers.incrementAndGet();
+    if (resumeAfter.isPresent()) {
+      EventId after = resumeAfter.get();
+      if (after.partition() != partition) {
+        sub.cancel();
+        w.fail(
+            "bad_last_event_id",
+            "Last-Event-ID "
+                + after.partition()
+                + "-"
+                + after.offset()
+                + " is not of session "
+                + sessionId);
+        return sub;
+      }
+      sub.lastOffset = after.offset();
+      if (!tryJoin(sub, partition, after.offset() + 1)) {
+        catchUpsStarted.increment();
+        catchUps.execute(() -> catchUp(sub, partition));
+      }
+      return sub;
+    }
+    while (true) {
+      SessionEntry entry = entryOf(sessionId, partition);
+      synchronized (entry) {
+        if (entry.dead) {
+          continue;
+        }
+        String replay = requestId.orElseGet(entry::requestInProgress);
+        if (replay != null) {
+          for (ChunkEvent e : entry.buffer) {
+            if (e.chunk().getRequestId().equals(replay) && !sub.offer(e)) {
+              sub.cancel();
+              return sub;
+            }
+          }
+        }
+        entry.subscriptions.add(sub);
+        sub.entry = entry;
+        return sub;
+      }
+    }
+  }
+
+  /**
+   * Joins the live feed if the session's buffer holds every chunk from {@code from} on, replaying
+   * the buffered ones the watcher has not had.
+   */
+  private boolean tryJoin(Subscription sub, int partition, long from) {
+    while (true) {
+      SessionEntry entry = entryOf(sub.sessionId, partition);
+      synchronized (entry) {
+        if (entry.dead) {
+          continue;
+        }
+        if (from < entry.coveredFrom) {
+          return false;
+        }
+        if (sub.cancelled) {
+          return true;
+        }
+        for (ChunkEvent e : entry.buffer) {
+          if (!sub.offer(e)) {
+            sub.cancel();
+            return true;
+          }
+        }
+        entry.subscriptions.add(sub);
+        sub.entry = entry;
+        return true;
+      }
+    }
+  }
+
+  private void catchUp(Subscription sub, int partition) {
+    Map<String, Object> props = new HashMap<>(clientProps);
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "runnel-gateway-catchup");
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel);
+    TopicPartition tp = new TopicPartition(topic.name(), partition);
+    long deadline = System.nanoTime() + catchUpTimeout.toNanos();
+    try (KafkaConsumer<String, byte[]> reader =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      reader.assign(List.of(tp));
+      reader.seek(tp, sub.lastOffset + 1);
+      while (!sub.cancelled && System.nanoTime() < deadline) {
+        if (tryJoin(sub, partition, reader.position(tp))) {
+          return;
+        }
+        for (ConsumerRecord<String, byte[]> record : reader.poll(POLL)) {
+          if (!sub.sessionId.equals(record.key())) {
+            continue;
+          }
+          Optional<ChunkEvent> event = decode(record);
+          if (event.isPresent() && !sub.offer(event.get())) {
+            sub.cancel();
+            return;
+          }
+        }
+      }
+      if (!sub.cancelled) {
+        sub.cancel();
+        sub.watcher.fail(
+            "resume_timeout", "could not read the missed chunks within " + catchUpTimeout);
+      }
+    } catch (RuntimeException e) {
+      log.warn("Resuming session {} from the topic failed", sub.sessionId, e);
+      sub.cancel();
+      sub.watcher.fail("resume_failed", "could not read the missed chunks: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    KafkaConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    try {
+      thread.join(Duration.ofSeconds(10).toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    catchUps.shutdownNow();
+  }
+
+  /** A watcher's registration; {@link #cancel()} removes it. */
+  public final class Subscription {
+    private final String sessionId;
+    private final Watcher watcher;
+    private long lastOffset = -1;
+    private volatile boolean cancelled;
+    private volatile SessionEntry entry;
+
+    private Subscription(String sessionId, Watcher watcher) {
+      this.sessionId = sessionId;
+      this.watcher = watcher;
+    }
+
+    private boolean offer(ChunkEvent e) {
+      if (e.offset() <= lastOffset) {
+        return true;
+      }
+      lastOffset = e.offset();
+      return watcher.offer(e);
+    }
+
+    /** Removes the watcher; safe to call more than once and from any thread. */
+    public void cancel() {
+      SessionEntry current;
+      synchronized (this) {
+        if (cancelled) {
+          return;
+        }
+        cancelled = true;
+        current = entry;
+      }
+      watchers.decrementAndGet();
+      if (current != null) {
+        synchronized (current) {
+          current.subscriptions.remove(this);
+        }
+      }
+    }
+  }
+
+  private static final class SessionEntry {
+    final String sessionId;
+    final int partition;
+    final ArrayDeque<ChunkEvent> buffer = new ArrayDeque<>();
+    final List<Subscription> subscriptions = new ArrayList<>();
+    long coveredFrom;
+    long lastWrite = System.nanoTime();
+    boolean dead;
+
+    SessionEntry(String sessionId, int partition, long coveredFrom) {
+      this.sessionId = sessionId;
+      this.partition = partition;
+      this.coveredFrom = coveredFrom;
+    }
+
+    /** The request whose chunks were written last, if its end has not come yet. */
+    String requestInProgress() {
+      ChunkEvent last = buffer.peekLast();
+      return last == null || last.chunk().getEnd() ? null : last.chunk().getRequestId();
+    }
+
+    void append(ChunkEvent event, int max) {
+      buffer.addLast(event);
+      lastWrite = System.nanoTime();
+      while (buffer.size() > max) {
+        coveredFrom = buffer.pollFirst().offset() + 1;
+      }
+    }
+
+    void deliver(ChunkEvent event) {
+      for (Iterator<Subscription> it = subscriptions.iterator(); it.hasNext(); ) {
+        Subscription sub = it.next();
+        if (!sub.offer(event)) {
+          it.remove();
+          sub.entry = null;
+          sub.cancel();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.runnel.gateway.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runnel.schemas.Chunk;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+
+/** JSON shapes the gateway writes. */
+final class Json {
+  static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private Json() {}
+
+  static String write(Object node) {
+    try {
+      return MAPPER.writeValueAsString(node);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * {@code {"error":{"code":..,"message":..,"type":..}}}; {@code type} is what OpenAI clients read.
+   */
+  static ObjectNode error(String code, String message, String type) {
+    ObjectNode root = MAPPER.createObjectNode();
+    root.putObject("error").put("code", code).put("message", message).put("type", type);
+    return root;
+  }
+
+  /** A chunk as the events endpoint sends it. */
+  static ObjectNode chunk(Chunk chunk) {
+    ObjectNode node = MAPPER.createObjectNode();
+    node.put("sessionId", chunk.getSessionId());
+    node.put("requestId", chunk.getRequestId());
+    node.put("attempt", chunk.getAttempt());
+    node.put("sequence", chunk.getSequence());
+    node.put("delta", chunk.getDelta());
+    node.put("end", chunk.getEnd());
+    if (chunk.getEnd()) {
+      node.put(
+          "finishReason",
+          chunk.getFinishReason() == null
+              ? null
+              : chunk.getFinishReason().name().toLowerCase(Locale.ROOT));
+      if (chunk.getUsage() != null) {
+        node.putObject("usage")
+            .put("promptTokens", chunk.getUsage().getPromptTokens())
+            .put("completionTokens", chunk.getUsage().getCompletionTokens())
+            .put("totalTokens", chunk.getUsage().getTotalTokens());
+      }
+      if (chunk.getError() != null) {
+        node.putObject("error")
+            .put("kind", chunk.getError().getKind())
+            .put("message", chunk.getError().getMessage())
+            .put("retriable", chunk.getError().getRetriable());
+      }
+      if (chunk.getTextLength() != null) {
+        node.put("textLength", chunk.getTextLength());
+      }
+    }
+    return node;
+  }
+}

@@ -1,0 +1,118 @@
+package dev.runnel.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runnel.simulator.SimulatedReplies;
+import dev.runnel.simulator.SimulatorSettings;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The official {@code openai} npm client, unmodified, pointed at the gateway's base URL: a streamed
+ * completion and a whole one, with the simulated model's replies.
+ */
+@Tag("integration")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class OpenAiNodeClientTest {
+  private static final int TOKENS = 16;
+  private static final Path NODE_DIR = Path.of("src/test/node");
+  private static TestRunnel runnel;
+
+  @BeforeAll
+  static void start() throws Exception {
+    assumeTrue(
+        onPath("node") && onPath("npm"),
+        "node and npm are not on PATH; install them (apt-get install nodejs npm) to run this test");
+    if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai"))) {
+      int exit = run(List.of("npm", "ci", "--no-audit", "--no-fund"), Duration.ofMinutes(3)).exit;
+      assertThat(exit).as("npm ci in " + NODE_DIR).isZero();
+    }
+    runnel =
+        TestRunnel.start(
+            "gw-openai",
+            2,
+            1,
+            SimulatorSettings.DEFAULTS
+                .withTimeToFirstToken(Duration.ofMillis(20))
+                .withTokensPerSecond(100)
+                .withReplyTokens(TOKENS));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (runnel != null) {
+      runnel.close();
+    }
+  }
+
+  @Test
+  void theOfficialClientStreamsAReplyThroughRunnel() throws Exception {
+    String session = "openai-" + UUID.randomUUID();
+    Result result =
+        run(
+            List.of(
+                "node",
+                "stream.mjs",
+                runnel.gateway.url() + "/v1",
+                session,
+                "a question from node"),
+            Duration.ofMinutes(2));
+
+    assertThat(result.exit).as(result.output).isZero();
+    String lastLine = result.output.strip().lines().reduce((a, b) -> b).orElse("");
+    JsonNode out = new ObjectMapper().readTree(lastLine);
+    assertThat(out.get("text").asText())
+        .isEqualTo(SimulatedReplies.reply("a question from node", TOKENS));
+    assertThat(out.get("chunks").asInt()).isGreaterThan(2);
+    assertThat(out.get("finish").asText()).isEqualTo("stop");
+    assertThat(out.get("wholeText").asText())
+        .isEqualTo(SimulatedReplies.reply("a question from node again", TOKENS));
+  }
+
+  private record Result(int exit, String output) {}
+
+  private static Result run(List<String> command, Duration timeout)
+      throws IOException, InterruptedException {
+    File log = File.createTempFile("runnel-node-", ".log");
+    log.deleteOnExit();
+    Process process =
+        new ProcessBuilder(command)
+            .directory(NODE_DIR.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log)
+            .start();
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      return new Result(-1, "timed out: " + Files.readString(log.toPath(), StandardCharsets.UTF_8));
+    }
+    return new Result(process.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
+  }
+
+  private static boolean onPath(String program) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir, program))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
