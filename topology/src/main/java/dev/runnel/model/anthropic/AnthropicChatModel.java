@@ -92,10 +92,7 @@ public final class AnthropicChatModel implements ChatModel {
     }
 
     public AnthropicChatModel build() {
-      URI uri = URI.create(baseUrl);
-      if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?")) {
-        throw new IllegalArgumentException("baseUrl must be an http(s) URL, was '" + baseUrl + "'");
-      }
+      SseHttpClient.requireHttpUrl(baseUrl);
       return new AnthropicChatModel(this);
     }
   }

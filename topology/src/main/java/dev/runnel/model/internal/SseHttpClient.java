@@ -22,6 +22,19 @@ import java.util.function.Supplier;
  * timer thread runs the timeouts.
  */
 public final class SseHttpClient implements AutoCloseable {
+
+  /** Fails with a message naming the value unless {@code baseUrl} is an http(s) URL. */
+  public static URI requireHttpUrl(String baseUrl) {
+    if (baseUrl == null || baseUrl.isBlank()) {
+      throw new IllegalArgumentException("baseUrl is required");
+    }
+    URI uri = URI.create(baseUrl);
+    if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?")) {
+      throw new IllegalArgumentException("baseUrl must be an http(s) URL, was '" + baseUrl + "'");
+    }
+    return uri;
+  }
+
   private static final AtomicInteger POOL_IDS = new AtomicInteger();
 
   private final HttpClient http;

@@ -91,13 +91,7 @@ public final class OpenAiChatModel implements ChatModel {
     }
 
     public OpenAiChatModel build() {
-      if (baseUrl == null || baseUrl.isBlank()) {
-        throw new IllegalArgumentException("baseUrl is required");
-      }
-      URI uri = URI.create(baseUrl);
-      if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?")) {
-        throw new IllegalArgumentException("baseUrl must be an http(s) URL, was '" + baseUrl + "'");
-      }
+      SseHttpClient.requireHttpUrl(baseUrl);
       return new OpenAiChatModel(this);
     }
   }
