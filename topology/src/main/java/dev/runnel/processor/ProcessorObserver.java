@@ -15,7 +15,7 @@ public interface ProcessorObserver {
   /** A prompt was accepted into its session's queue. */
   default void accepted() {}
 
-  /** A prompt repeated a request id that was queued or applied; it was acknowledged, not run. */
+  /** A prompt repeated a request id that was queued or applied; it was answered, not run. */
   default void duplicate() {}
 
   /** A record went to the dead-letter topic for the given reason. */

@@ -20,8 +20,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -144,18 +146,51 @@ final class Harness implements AutoCloseable {
     return allChunks().stream().filter(Chunk::getEnd).collect(Collectors.toList());
   }
 
-  /** The text a consumer rebuilds: the deltas of the request's highest attempt, in sequence. */
+  /**
+   * The text a consumer rebuilds: the deltas whose (attempt, callId) equal the request's end
+   * record's, in sequence order, each sequence once.
+   */
   String rebuiltText(String requestId) {
     List<Chunk> ofRequest =
         allChunks().stream()
             .filter(c -> c.getRequestId().equals(requestId))
             .collect(Collectors.toList());
-    int attempt = ofRequest.stream().mapToInt(Chunk::getAttempt).max().orElseThrow();
-    return ofRequest.stream()
-        .filter(c -> c.getAttempt() == attempt && !c.getEnd())
-        .sorted((a, b) -> Integer.compare(a.getSequence(), b.getSequence()))
-        .map(Chunk::getDelta)
-        .collect(Collectors.joining());
+    Chunk end =
+        ofRequest.stream()
+            .filter(Chunk::getEnd)
+            .reduce((first, second) -> second)
+            .orElseThrow(() -> new AssertionError("no end record for " + requestId));
+    Map<Integer, String> bySequence = new TreeMap<>();
+    for (Chunk c : ofRequest) {
+      if (!c.getEnd()
+          && c.getAttempt() == end.getAttempt()
+          && Objects.equals(c.getCallId(), end.getCallId())) {
+        bySequence.putIfAbsent(c.getSequence(), c.getDelta());
+      }
+    }
+    return String.join("", bySequence.values());
+  }
+
+  /**
+   * What a live view shows after every delta of the request so far, in arrival order: a lower
+   * attempt is ignored; a higher attempt, or the same attempt from another call, starts over.
+   */
+  String shownText(String requestId) {
+    int attempt = 0;
+    String callId = null;
+    Map<Integer, String> shown = new TreeMap<>();
+    for (Chunk c : allChunks()) {
+      if (!c.getRequestId().equals(requestId) || c.getEnd() || c.getAttempt() < attempt) {
+        continue;
+      }
+      if (c.getAttempt() > attempt || !Objects.equals(c.getCallId(), callId)) {
+        attempt = c.getAttempt();
+        callId = c.getCallId();
+        shown.clear();
+      }
+      shown.putIfAbsent(c.getSequence(), c.getDelta());
+    }
+    return String.join("", shown.values());
   }
 
   /** Every session state published so far, in order. */

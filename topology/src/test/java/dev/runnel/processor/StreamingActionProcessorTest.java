@@ -158,7 +158,7 @@ class StreamingActionProcessorTest {
     ScriptedModel model = ScriptedModel.manual();
     try (Harness h = new Harness(stateDir, model, Map.of())) {
       h.send("s", "req-1", "hello");
-      h.send("s", "req-1", "hello");
+      h.send("s", "req-1", "hello"); // while the original runs: its own chunks answer both
       h.pump();
       model.lastCall().delta("hi").complete();
       h.pump();
@@ -167,8 +167,53 @@ class StreamingActionProcessorTest {
 
       assertThat(model.calls()).hasSize(1);
       assertThat(h.states("s")).extracting(SessionState::getLastRequestId).containsExactly("req-1");
-      assertThat(h.endChunks()).hasSize(1);
+      assertThat(h.endChunks()).extracting(Chunk::getDuplicate).containsExactly(false, true);
       assertThat(h.deadLetters.isEmpty()).isTrue();
+    }
+  }
+
+  /** A client retrying with the same idempotency key after the original finished. */
+  @Test
+  void aRepeatedRequestIdIsAnsweredWithTheOriginalOutcome() {
+    ScriptedModel model =
+        ScriptedModel.echoing()
+            .thenCall(call -> call.delta("one ").delta("two").complete())
+            .thenCall(
+                call ->
+                    call.fail(
+                        new ModelException(
+                            ModelException.Kind.AUTHENTICATION, "HTTP 401: bad key")));
+    try (Harness h = new Harness(stateDir, model, Map.of())) {
+      h.send("s", "ok", "count");
+      h.pump();
+      h.send("s", "bad", "again");
+      h.pump();
+      List<Chunk> originals = h.endChunks();
+      h.send("s", "ok", "count");
+      h.send("s", "bad", "again");
+      h.pump();
+
+      assertThat(model.calls()).hasSize(2);
+      assertThat(h.states("s")).extracting(SessionState::getVersion).containsExactly(1L, 2L);
+      List<Chunk> answers =
+          h.endChunks().stream().filter(Chunk::getDuplicate).collect(Collectors.toList());
+      assertThat(answers)
+          .extracting(
+              Chunk::getRequestId,
+              Chunk::getFinishReason,
+              Chunk::getSessionVersion,
+              Chunk::getTextLength)
+          .containsExactly(
+              org.assertj.core.groups.Tuple.tuple("ok", FinishReason.STOP, 1L, 7),
+              org.assertj.core.groups.Tuple.tuple("bad", FinishReason.ERROR, 2L, null));
+      assertThat(answers.get(1).getError().getKind()).isEqualTo("AUTHENTICATION");
+      for (int i = 0; i < 2; i++) {
+        assertThat(answers.get(i).getCallId()).isEqualTo(originals.get(i).getCallId());
+        assertThat(answers.get(i).getAttempt()).isEqualTo(originals.get(i).getAttempt());
+        assertThat(answers.get(i).getSequence()).isEqualTo(originals.get(i).getSequence());
+      }
+      assertThat(h.rebuiltText("ok")).as("the answer names the original call").isEqualTo("one two");
+      assertThat(h.deadLetters.readValuesToList()).hasSize(1);
     }
   }
 
@@ -317,14 +362,28 @@ class StreamingActionProcessorTest {
           .extracting(ScriptedModel.Call::prompt)
           .containsExactly("first", "third");
       assertThat(h.endChunks())
-          .extracting(Chunk::getRequestId, Chunk::getFinishReason)
+          .extracting(Chunk::getRequestId, Chunk::getFinishReason, Chunk::getSessionVersion)
           .containsExactly(
-              org.assertj.core.groups.Tuple.tuple("r2", FinishReason.CANCELLED),
-              org.assertj.core.groups.Tuple.tuple("r1", FinishReason.STOP),
-              org.assertj.core.groups.Tuple.tuple("r3", FinishReason.STOP));
+              org.assertj.core.groups.Tuple.tuple("r2", FinishReason.CANCELLED, 1L),
+              org.assertj.core.groups.Tuple.tuple("r1", FinishReason.STOP, 2L),
+              org.assertj.core.groups.Tuple.tuple("r3", FinishReason.STOP, 3L));
       assertThat(h.states("s"))
-          .extracting(SessionState::getLastRequestId)
-          .containsExactly("r1", "r3");
+          .extracting(
+              SessionState::getVersion, SessionState::getLastRequestId, SessionState::getLastStatus)
+          .containsExactly(
+              org.assertj.core.groups.Tuple.tuple(1L, "r2", RequestStatus.CANCELLED),
+              org.assertj.core.groups.Tuple.tuple(2L, "r1", RequestStatus.COMPLETED),
+              org.assertj.core.groups.Tuple.tuple(3L, "r3", RequestStatus.COMPLETED));
+      assertThat(h.states("s").get(2).getMessages())
+          .extracting(Message::getContent)
+          .containsExactly("first", "1", "third", "3");
+
+      h.send("s", "r2", "second");
+      h.pump();
+      assertThat(h.endChunks().get(3))
+          .extracting(Chunk::getRequestId, Chunk::getFinishReason, Chunk::getDuplicate)
+          .containsExactly("r2", FinishReason.CANCELLED, true);
+      assertThat(model.calls()).hasSize(2);
     }
   }
 

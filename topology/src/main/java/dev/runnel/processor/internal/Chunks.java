@@ -4,6 +4,7 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.FinishReason;
 import dev.runnel.schemas.TokenUsage;
+import dev.runnel.schemas.internal.RequestOutcome;
 
 /** Builds chunk records. */
 final class Chunks {
@@ -14,29 +15,66 @@ final class Chunks {
         .setSessionId(run.sessionId())
         .setRequestId(run.requestId())
         .setAttempt(run.attempt())
+        .setCallId(run.callId())
         .setSequence(sequence)
         .setDelta(text)
         .build();
   }
 
-  /** The end record of an attempt; it follows the attempt's {@code deltas} deltas. */
+  /**
+   * The end record of an attempt; it follows the call's {@code deltas} deltas and names the call,
+   * so a consumer rebuilds the text from exactly that call's deltas.
+   */
   static Chunk end(
       RunKey run,
       int deltas,
       FinishReason reason,
       TokenUsage usage,
       ErrorInfo error,
-      Integer textLength) {
+      Integer textLength,
+      long sessionVersion) {
     return Chunk.newBuilder()
         .setSessionId(run.sessionId())
         .setRequestId(run.requestId())
         .setAttempt(run.attempt())
+        .setCallId(run.callId())
         .setSequence(deltas)
         .setEnd(true)
         .setFinishReason(reason)
         .setUsage(usage)
         .setError(error)
         .setTextLength(textLength)
+        .setSessionVersion(sessionVersion)
+        .build();
+  }
+
+  /**
+   * The answer to a prompt repeating a finished request's id: an end record that repeats the
+   * original outcome, marked {@code duplicate}. It names the original call, so a consumer that
+   * holds that call's deltas rebuilds the same text.
+   */
+  static Chunk duplicate(String sessionId, RequestOutcome outcome) {
+    ErrorInfo error =
+        outcome.getErrorKind() == null
+            ? null
+            : new ErrorInfo(
+                outcome.getErrorKind(),
+                "request "
+                    + outcome.getRequestId()
+                    + " already failed; its dead letter and session state hold the error",
+                false);
+    return Chunk.newBuilder()
+        .setSessionId(sessionId)
+        .setRequestId(outcome.getRequestId())
+        .setAttempt(outcome.getAttempt())
+        .setCallId(outcome.getCallId())
+        .setSequence(outcome.getSequence())
+        .setEnd(true)
+        .setDuplicate(true)
+        .setFinishReason(outcome.getFinishReason())
+        .setError(error)
+        .setTextLength(outcome.getTextLength())
+        .setSessionVersion(outcome.getSessionVersion())
         .build();
   }
 }

@@ -8,11 +8,14 @@ import dev.runnel.model.TokenUsage;
 import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.processor.ProcessorObserver;
 import dev.runnel.schemas.Cancellation;
+import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Prompt;
+import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.internal.PendingRequest;
+import dev.runnel.schemas.internal.RequestOutcome;
 import dev.runnel.schemas.internal.SessionQueue;
 import dev.runnel.serde.AvroSerde;
 import java.nio.ByteBuffer;
@@ -26,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.KafkaException;
@@ -142,6 +146,9 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     running.clear();
     ready.clear();
     events.clear();
+    // Kafka Streams may init this same object again (suspend and resume, or a task revived after
+    // a dirty close): the runs stopped above must then be found and restarted again.
+    resumed = false;
   }
 
   private void onPrompt(Record<byte[], byte[]> record, RecordMetadata source) {
@@ -195,8 +202,21 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       return;
     }
     SessionQueue queue = queueOf(sessionId);
-    if (queue.getRecentRequestIds().contains(requestId) || isPending(sessionId, requestId)) {
-      log.debug("Session {} request {} is a duplicate; acknowledged", sessionId, requestId);
+    Optional<RequestOutcome> finished = outcomeOf(queue, requestId);
+    if (finished.isPresent()) {
+      log.debug(
+          "Session {} request {} is a duplicate; answered with its outcome", sessionId, requestId);
+      forward(
+          settings.chunksSink(),
+          sessionId,
+          Chunks.duplicate(sessionId, finished.get()),
+          context.currentSystemTimeMs());
+      observer.duplicate();
+      return;
+    }
+    if (isPending(sessionId, requestId)) {
+      // The original is queued or running: its own chunks, under the same request id, answer both.
+      log.debug("Session {} request {} is a duplicate of a pending one", sessionId, requestId);
       observer.duplicate();
       return;
     }
@@ -218,15 +238,14 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     prompt.setModel(model);
     pending.put(
         QueueKeys.of(sessionId, queue.getNext()),
-        new PendingRequest(
-            requestId,
-            prompt,
-            source.topic(),
-            source.partition(),
-            source.offset(),
-            Instant.ofEpochMilli(context.currentSystemTimeMs()),
-            0,
-            0));
+        PendingRequest.newBuilder()
+            .setRequestId(requestId)
+            .setPrompt(prompt)
+            .setSourceTopic(source.topic())
+            .setSourcePartition(source.partition())
+            .setSourceOffset(source.offset())
+            .setAcceptedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+            .build());
     queue.setNext(queue.getNext() + 1);
     queues.put(sessionId, queue);
     observer.accepted();
@@ -263,7 +282,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         && head != null
         && (requestId == null || requestId.equals(head.getRequestId()))) {
       ready.remove(sessionId);
-      applyCancelled(new RunKey(sessionId, head.getRequestId(), head.getAttempt()), 0);
+      applyCancelled(new RunKey(sessionId, head.getRequestId(), head.getAttempt(), null), 0);
       return;
     }
     if (requestId != null && cancelQueued(sessionId, requestId)) {
@@ -307,11 +326,11 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
 
   /**
    * Readies every session with pending requests: they were accepted and not finished, so each head
-   * (re)starts with the next attempt number. A head that the store says never started may still
-   * have started here or on a crashed owner after the last commit, with its deltas already visible
-   * in the immediate lane; it counts as attempt 1, so its restart is attempt 2 and never reuses a
-   * number that a consumer may have seen. Kafka Streams restores the stores before a task runs;
-   * this runs before the task's first record or punctuation.
+   * (re)starts with the next attempt number, not before the due time of a retry's backoff. A head
+   * may have started here or on a crashed owner after the last commit, with its deltas already
+   * visible in the immediate lane, so its restart can carry an attempt number that a consumer has
+   * seen; its new callId tells the two calls apart. Kafka Streams restores the stores before a task
+   * runs; this runs before the task's first record or punctuation after each init.
    */
   private void resumeOnce() {
     if (!resumed) {
@@ -329,11 +348,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         if (head == null || running.containsKey(entry.key)) {
           continue;
         }
-        if (head.getAttempt() == 0) {
-          head.setAttempt(1);
-          pending.put(QueueKeys.of(entry.key, entry.value.getHead()), head);
-        }
-        ready.putIfAbsent(entry.key, 0L);
+        Instant notBefore = head.getNotBefore();
+        ready.putIfAbsent(entry.key, notBefore == null ? 0L : notBefore.toEpochMilli());
         count++;
       }
     }
@@ -370,13 +386,13 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
     int attempt = request.getAttempt() + 1;
     request.setAttempt(attempt);
+    request.setNotBefore(null);
     pending.put(QueueKeys.of(sessionId, queue.getHead()), request);
-    if (publisher.isPresent()) {
-      // Immediate-lane deltas are visible at once; commit the attempt number soon, so a restart
-      // after a crash does not reuse it.
-      context.commit();
-    }
-    RunKey key = new RunKey(sessionId, request.getRequestId(), attempt);
+    // Random, not counted: a counter kept in a store rolls back with a transaction and one kept in
+    // memory restarts with the process, and either could then name two calls alike. The attempt
+    // number is not committed before the call starts, since the callId alone keeps calls apart.
+    RunKey key =
+        new RunKey(sessionId, request.getRequestId(), attempt, UUID.randomUUID().toString());
     RunOutput output = new RunOutput(key, action.spec().writes(), publisher, events::add, observer);
     Run run = new Run(key, output);
     running.put(sessionId, run);
@@ -412,9 +428,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
     TokenUsage usage = finished.result().usage();
-    forward(
-        settings.chunksSink(),
-        key.sessionId(),
+    Chunk end =
         Chunks.end(
             key,
             finished.deltas(),
@@ -422,9 +436,10 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             new dev.runnel.schemas.TokenUsage(
                 usage.promptTokens(), usage.completionTokens(), usage.totalTokens()),
             null,
-            finished.result().text().length()),
-        now);
-    popHead(key.sessionId(), key.requestId());
+            finished.result().text().length(),
+            next.getVersion());
+    forward(settings.chunksSink(), key.sessionId(), end, now);
+    popHead(key.sessionId(), outcome(RequestStatus.COMPLETED, end));
     observer.completed(Duration.ofNanos(System.nanoTime() - run.startedNanos), usage);
   }
 
@@ -437,9 +452,12 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     if (Failures.retriable(error) && request.getFailures() < settings.maxRetries()) {
       int retry = request.getFailures() + 1;
       request.setFailures(retry);
-      pending.put(QueueKeys.of(key.sessionId(), queue.getHead()), request);
       long delay = backoff.delayMs(retry, Failures.retryAfter(error));
-      ready.put(key.sessionId(), now + delay);
+      long due = delay > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + delay;
+      // Kept with the request, so a restart during the backoff does not start the retry early.
+      request.setNotBefore(Instant.ofEpochMilli(due));
+      pending.put(QueueKeys.of(key.sessionId(), queue.getHead()), request);
+      ready.put(key.sessionId(), due);
       observer.retried(Failures.kind(error));
       log.info(
           "Session {} request {} attempt {} failed ({}: {}); retry {} of {} in {} ms",
@@ -469,11 +487,16 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         SessionStates.failed(stateOf(key.sessionId()), key, info, Instant.ofEpochMilli(now));
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
-    forward(
-        settings.chunksSink(),
-        key.sessionId(),
-        Chunks.end(key, deltas, dev.runnel.schemas.FinishReason.ERROR, null, info, null),
-        now);
+    Chunk end =
+        Chunks.end(
+            key,
+            deltas,
+            dev.runnel.schemas.FinishReason.ERROR,
+            null,
+            info,
+            null,
+            next.getVersion());
+    forward(settings.chunksSink(), key.sessionId(), end, now);
     PendingRequest request = headOf(key.sessionId(), queueOf(key.sessionId()));
     if (request != null) {
       byte[] value = prompts.encode(request.getPrompt());
@@ -496,26 +519,39 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           now);
       observer.deadLettered("REQUEST_FAILED");
     }
-    popHead(key.sessionId(), key.requestId());
+    popHead(key.sessionId(), outcome(RequestStatus.FAILED, end));
     observer.failed(info.getKind());
   }
 
   private void applyCancelled(RunKey key, int deltas) {
+    popHead(key.sessionId(), recordCancelled(key, deltas));
+    observer.cancelled();
+  }
+
+  /**
+   * Applies a cancellation as a final: the state records it (and its version rises), then the end
+   * record says cancelled.
+   */
+  private RequestOutcome recordCancelled(RunKey key, int deltas) {
     long now = context.currentSystemTimeMs();
     SessionState next =
         SessionStates.cancelled(stateOf(key.sessionId()), key, Instant.ofEpochMilli(now));
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
-    forward(
-        settings.chunksSink(),
-        key.sessionId(),
-        Chunks.end(key, deltas, dev.runnel.schemas.FinishReason.CANCELLED, null, null, null),
-        now);
-    popHead(key.sessionId(), key.requestId());
-    observer.cancelled();
+    Chunk end =
+        Chunks.end(
+            key,
+            deltas,
+            dev.runnel.schemas.FinishReason.CANCELLED,
+            null,
+            null,
+            null,
+            next.getVersion());
+    forward(settings.chunksSink(), key.sessionId(), end, now);
+    return outcome(RequestStatus.CANCELLED, end);
   }
 
-  /** Removes a queued request that has not started; its end record says cancelled. */
+  /** Removes a queued request that has not started, and applies its cancellation. */
   private boolean cancelQueued(String sessionId, String requestId) {
     String found = null;
     try (KeyValueIterator<String, PendingRequest> it =
@@ -531,21 +567,10 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       return false;
     }
     pending.delete(found);
+    RequestOutcome outcome = recordCancelled(new RunKey(sessionId, requestId, 0, null), 0);
     SessionQueue queue = queueOf(sessionId);
-    remember(queue, requestId);
+    remember(queue, outcome);
     queues.put(sessionId, queue);
-    long now = context.currentSystemTimeMs();
-    forward(
-        settings.chunksSink(),
-        sessionId,
-        Chunks.end(
-            new RunKey(sessionId, requestId, 0),
-            0,
-            dev.runnel.schemas.FinishReason.CANCELLED,
-            null,
-            null,
-            null),
-        now);
     observer.cancelled();
     return true;
   }
@@ -559,13 +584,13 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   }
 
   /**
-   * Removes the finished head request, remembers its id, and readies the session's next request.
-   * Skips holes left by cancelled queued requests.
+   * Removes the finished head request, remembers its outcome, and readies the session's next
+   * request. Skips holes left by cancelled queued requests.
    */
-  private void popHead(String sessionId, String requestId) {
+  private void popHead(String sessionId, RequestOutcome outcome) {
     SessionQueue queue = queueOf(sessionId);
     pending.delete(QueueKeys.of(sessionId, queue.getHead()));
-    remember(queue, requestId);
+    remember(queue, outcome);
     long head = queue.getHead() + 1;
     while (head < queue.getNext() && pending.get(QueueKeys.of(sessionId, head)) == null) {
       head++;
@@ -577,14 +602,54 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
   }
 
-  private void remember(SessionQueue queue, String requestId) {
-    List<String> recent = new ArrayList<>(queue.getRecentRequestIds());
-    recent.add(requestId);
-    if (recent.size() > settings.dedupWindow()) {
-      recent =
-          new ArrayList<>(recent.subList(recent.size() - settings.dedupWindow(), recent.size()));
+  /**
+   * Remembers an applied request's outcome; the window holds at most {@code runnel.dedup.window}
+   * entries, ids kept by an older version (without outcome) dropped first.
+   */
+  private void remember(SessionQueue queue, RequestOutcome outcome) {
+    List<String> legacy = new ArrayList<>(queue.getRecentRequestIds());
+    List<RequestOutcome> recent = new ArrayList<>(queue.getRecentOutcomes());
+    recent.add(outcome);
+    int excess = legacy.size() + recent.size() - settings.dedupWindow();
+    if (excess > 0) {
+      int fromLegacy = Math.min(excess, legacy.size());
+      legacy = new ArrayList<>(legacy.subList(fromLegacy, legacy.size()));
+      recent = new ArrayList<>(recent.subList(excess - fromLegacy, recent.size()));
     }
-    queue.setRecentRequestIds(recent);
+    queue.setRecentRequestIds(legacy);
+    queue.setRecentOutcomes(recent);
+  }
+
+  private static RequestOutcome outcome(RequestStatus status, Chunk end) {
+    return RequestOutcome.newBuilder()
+        .setRequestId(end.getRequestId())
+        .setStatus(status)
+        .setFinishReason(end.getFinishReason())
+        .setSessionVersion(end.getSessionVersion())
+        .setAttempt(end.getAttempt())
+        .setCallId(end.getCallId())
+        .setSequence(end.getSequence())
+        .setTextLength(end.getTextLength())
+        .setErrorKind(end.getError() == null ? null : end.getError().getKind())
+        .build();
+  }
+
+  /** How an applied request ended, if the session still remembers it. */
+  private static Optional<RequestOutcome> outcomeOf(SessionQueue queue, String requestId) {
+    for (RequestOutcome outcome : queue.getRecentOutcomes()) {
+      if (outcome.getRequestId().equals(requestId)) {
+        return Optional.of(outcome);
+      }
+    }
+    if (queue.getRecentRequestIds().contains(requestId)) {
+      return Optional.of(
+          RequestOutcome.newBuilder()
+              .setRequestId(requestId)
+              .setStatus(RequestStatus.UNKNOWN)
+              .setFinishReason(dev.runnel.schemas.FinishReason.UNKNOWN)
+              .build());
+    }
+    return Optional.empty();
   }
 
   private boolean isPending(String sessionId, String requestId) {
@@ -607,7 +672,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
 
   private SessionQueue queueOf(String sessionId) {
     SessionQueue queue = queues.get(sessionId);
-    return queue != null ? queue : new SessionQueue(0L, 0L, new ArrayList<>());
+    return queue != null ? queue : SessionQueue.newBuilder().build();
   }
 
   private SessionState stateOf(String sessionId) {

@@ -29,12 +29,18 @@ import org.apache.kafka.streams.state.Stores;
  * stream thread never waits on a model. One call per session at a time, in order; up to the
  * instance's slot limit across sessions. The final (state update, end record, queue removal) is
  * applied on the stream thread in one transaction, once per request id. After a restore or a
- * rebalance, unfinished requests restart with the next attempt number.
+ * rebalance, or when Kafka Streams initialises this processor again, unfinished requests restart
+ * with the next attempt number, not before a retry's due time.
  *
- * <p><b>Limitations.</b> Duplicate detection remembers the last {@code runnel.dedup.window} ids of
- * each session. In the immediate lane, deltas are at least once: a consumer keeps the highest
- * attempt and de-duplicates by (request id, attempt, sequence); after a cancellation, deltas
- * already in flight may land after the end record. Restoring scans the task's queue store once.
+ * <p>Every model call gets a random callId that its deltas and end record carry, so records of two
+ * calls never look alike, whatever a rollback did to attempt numbers. A prompt repeating the id of
+ * a finished request is answered with an end record marked duplicate that repeats the outcome.
+ *
+ * <p><b>Limitations.</b> Duplicate detection remembers the last {@code runnel.dedup.window}
+ * outcomes of each session. In the immediate lane, deltas are at least once: a consumer rebuilds
+ * from the call its end record names and de-duplicates by (request id, attempt, callId, sequence);
+ * after a cancellation, deltas already in flight may land after the end record. Restoring scans the
+ * task's queue store once per init.
  */
 public final class StreamingActionProcessorSupplier
     implements ProcessorSupplier<byte[], byte[], String, SpecificRecord> {

@@ -4,12 +4,15 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.Message;
 import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /** What a downstream consumer makes of the chunks and sessions topics. */
@@ -25,42 +28,53 @@ final class Replies {
   }
 
   /**
-   * Per request: the deltas of its highest attempt, duplicates dropped, in sequence order,
-   * concatenated (the rule DESIGN.md gives consumers).
+   * Per request with an end record: the deltas whose (attempt, callId) equal those of its last end
+   * record, duplicates dropped, in sequence order, concatenated (the rule the README gives
+   * consumers).
    */
   static Map<String, String> texts(List<Chunk> chunks) {
-    Map<String, Integer> highest = new HashMap<>();
-    for (Chunk c : chunks) {
-      highest.merge(c.getRequestId(), c.getAttempt(), Math::max);
-    }
     Map<String, Map<Integer, String>> deltas = new HashMap<>();
-    for (Chunk c : chunks) {
-      if (!c.getEnd() && c.getAttempt() == highest.get(c.getRequestId())) {
-        deltas
-            .computeIfAbsent(c.getRequestId(), k -> new java.util.TreeMap<>())
-            .putIfAbsent(c.getSequence(), c.getDelta());
-      }
-    }
+    ofEndsCall(chunks)
+        .forEach(
+            c ->
+                deltas
+                    .computeIfAbsent(c.getRequestId(), k -> new TreeMap<>())
+                    .putIfAbsent(c.getSequence(), c.getDelta()));
     Map<String, String> texts = new HashMap<>();
     deltas.forEach((id, bySeq) -> texts.put(id, String.join("", bySeq.values())));
     return texts;
   }
 
-  /** Sequence numbers of the highest attempt's deltas, per request, as received. */
+  /** Sequence numbers of the deltas of each request's ending call, as received. */
   static Map<String, List<Integer>> sequences(List<Chunk> chunks) {
-    Map<String, Integer> highest = new HashMap<>();
-    for (Chunk c : chunks) {
-      highest.merge(c.getRequestId(), c.getAttempt(), Math::max);
-    }
     Map<String, List<Integer>> sequences = new HashMap<>();
+    ofEndsCall(chunks)
+        .forEach(
+            c ->
+                sequences
+                    .computeIfAbsent(c.getRequestId(), k -> new ArrayList<>())
+                    .add(c.getSequence()));
+    return sequences;
+  }
+
+  /** The deltas, in arrival order, of the call that each request's last end record names. */
+  private static List<Chunk> ofEndsCall(List<Chunk> chunks) {
+    Map<String, Chunk> lastEnd = new HashMap<>();
     for (Chunk c : chunks) {
-      if (!c.getEnd() && c.getAttempt() == highest.get(c.getRequestId())) {
-        sequences
-            .computeIfAbsent(c.getRequestId(), k -> new java.util.ArrayList<>())
-            .add(c.getSequence());
+      if (c.getEnd()) {
+        lastEnd.put(c.getRequestId(), c);
       }
     }
-    return sequences;
+    return chunks.stream()
+        .filter(c -> !c.getEnd())
+        .filter(
+            c -> {
+              Chunk end = lastEnd.get(c.getRequestId());
+              return end != null
+                  && end.getAttempt() == c.getAttempt()
+                  && Objects.equals(end.getCallId(), c.getCallId());
+            })
+        .collect(Collectors.toList());
   }
 
   /** Requests with at least one delta and no end record. */
