@@ -53,7 +53,7 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String DELTA_LANE_DOC =
       "How deltas reach the chunks topic. 'immediate': a separate idempotent producer sends each"
           + " delta the moment it arrives (visible within milliseconds, at least once; consumers"
-          + " de-duplicate by request id, attempt and sequence). 'transactional': deltas go"
+          + " de-duplicate by request id, attempt, callId and sequence). 'transactional': deltas go"
           + " through the topology and become visible with each exactly-once commit. End records"
           + " and session state are exactly once in both lanes.";
 
@@ -69,10 +69,11 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String RETRY_BACKOFF_INITIAL_MS_CONFIG = "runnel.retry.backoff.initial.ms";
   private static final String RETRY_BACKOFF_INITIAL_MS_DOC =
       "Wait before the first retry; it doubles with every further retry (with jitter), and a"
-          + " longer Retry-After from the server wins.";
+          + " longer Retry-After from the server wins, up to runnel.retry.backoff.max.ms.";
 
   public static final String RETRY_BACKOFF_MAX_MS_CONFIG = "runnel.retry.backoff.max.ms";
-  private static final String RETRY_BACKOFF_MAX_MS_DOC = "Upper bound on the wait between retries.";
+  private static final String RETRY_BACKOFF_MAX_MS_DOC =
+      "Upper bound on the wait between retries, a server's Retry-After included.";
 
   public static final String PROMPT_MAX_CHARS_CONFIG = "runnel.prompt.max.chars";
   private static final String PROMPT_MAX_CHARS_DOC =
@@ -93,8 +94,10 @@ public final class RunnelConfig extends AbstractConfig {
 
   public static final String DEDUP_WINDOW_CONFIG = "runnel.dedup.window";
   private static final String DEDUP_WINDOW_DOC =
-      "How many applied request ids each session remembers; a prompt repeating one of them (or"
-          + " a queued one) is acknowledged and not run again.";
+      "How many applied requests each session remembers with their outcome; a prompt repeating"
+          + " one of their ids is answered with an end record marked duplicate that repeats the"
+          + " outcome, and is not run again (one repeating a queued or running request is"
+          + " answered by that request's own chunks).";
 
   public static final String SESSION_QUEUE_MAX_CONFIG = "runnel.session.queue.max";
   private static final String SESSION_QUEUE_MAX_DOC =

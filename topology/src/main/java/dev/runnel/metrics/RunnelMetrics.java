@@ -67,7 +67,7 @@ public final class RunnelMetrics implements ProcessorObserver {
         Counter.builder(ACCEPTED).description("Prompts accepted into a queue").register(registry);
     this.duplicates =
         Counter.builder(DUPLICATES)
-            .description("Prompts repeating a known request id, acknowledged and not run")
+            .description("Prompts repeating a known request id, answered and not run")
             .register(registry);
     this.cancellations =
         Counter.builder(CANCELLATIONS).description("Requests cancelled").register(registry);
