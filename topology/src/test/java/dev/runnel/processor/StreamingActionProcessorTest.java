@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ModelException;
+import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
 import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
@@ -13,6 +14,7 @@ import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.internal.SessionQueue;
 import dev.runnel.serde.AvroSerde;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -214,6 +216,30 @@ class StreamingActionProcessorTest {
       }
       assertThat(h.rebuiltText("ok")).as("the answer names the original call").isEqualTo("one two");
       assertThat(h.deadLetters.readValuesToList()).hasSize(1);
+    }
+  }
+
+  /** An id remembered by a version that kept no outcomes is answered too, as unknown. */
+  @Test
+  void aRepeatOfAnIdRememberedWithoutItsOutcomeIsAnsweredAsUnknown() {
+    ScriptedModel model = ScriptedModel.echoing();
+    try (Harness h = new Harness(stateDir, model, Map.of())) {
+      h.driver
+          .<String, SessionQueue>getKeyValueStore(StreamingActionProcessorSupplier.QUEUE_STORE)
+          .put(
+              "s",
+              SessionQueue.newBuilder()
+                  .setHead(1)
+                  .setNext(1)
+                  .setRecentRequestIds(List.of("old"))
+                  .build());
+      h.send("s", "old", "hello");
+      h.pump();
+
+      assertThat(model.calls()).isEmpty();
+      assertThat(h.endChunks())
+          .extracting(Chunk::getRequestId, Chunk::getFinishReason, Chunk::getDuplicate)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("old", FinishReason.UNKNOWN, true));
     }
   }
 

@@ -12,7 +12,6 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Prompt;
-import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.internal.PendingRequest;
 import dev.runnel.schemas.internal.RequestOutcome;
@@ -439,7 +438,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             finished.result().text().length(),
             next.getVersion());
     forward(settings.chunksSink(), key.sessionId(), end, now);
-    popHead(key.sessionId(), outcome(RequestStatus.COMPLETED, end));
+    popHead(key.sessionId(), outcome(end));
     observer.completed(Duration.ofNanos(System.nanoTime() - run.startedNanos), usage);
   }
 
@@ -519,7 +518,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           now);
       observer.deadLettered("REQUEST_FAILED");
     }
-    popHead(key.sessionId(), outcome(RequestStatus.FAILED, end));
+    popHead(key.sessionId(), outcome(end));
     observer.failed(info.getKind());
   }
 
@@ -548,7 +547,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             null,
             next.getVersion());
     forward(settings.chunksSink(), key.sessionId(), end, now);
-    return outcome(RequestStatus.CANCELLED, end);
+    return outcome(end);
   }
 
   /** Removes a queued request that has not started, and applies its cancellation. */
@@ -620,10 +619,9 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     queue.setRecentOutcomes(recent);
   }
 
-  private static RequestOutcome outcome(RequestStatus status, Chunk end) {
+  private static RequestOutcome outcome(Chunk end) {
     return RequestOutcome.newBuilder()
         .setRequestId(end.getRequestId())
-        .setStatus(status)
         .setFinishReason(end.getFinishReason())
         .setSessionVersion(end.getSessionVersion())
         .setAttempt(end.getAttempt())
@@ -645,7 +643,6 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       return Optional.of(
           RequestOutcome.newBuilder()
               .setRequestId(requestId)
-              .setStatus(RequestStatus.UNKNOWN)
               .setFinishReason(dev.runnel.schemas.FinishReason.UNKNOWN)
               .build());
     }
