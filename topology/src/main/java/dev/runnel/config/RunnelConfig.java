@@ -105,6 +105,16 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String SESSION_MAX_MESSAGES_DOC =
       "Most messages a session's conversation keeps; older ones are dropped first, so a session"
           + " state stays well under Kafka's record size limit.";
+
+  public static final String SESSION_MAX_BYTES_CONFIG = "runnel.session.max.bytes";
+  private static final String SESSION_MAX_BYTES_DOC =
+      "Largest encoded size, in bytes, of a session's state and of a prompt record. When a final"
+          + " would make the state larger, the oldest messages (never system messages, never the"
+          + " exchange just added) are dropped until it fits, and the state's droppedMessages"
+          + " counts them; if even the newest exchange does not fit, the request fails with"
+          + " STATE_TOO_LARGE. A prompt record larger than this goes to the dead-letter topic as"
+          + " PROMPT_TOO_LARGE. It must be at least 64 KiB below the producer's max.request.size"
+          + " (1048576 unless set), or startup fails.";
   // ---- Schema registry mode (deployment). Unset URL: registry-less single-object encoding. ----
 
   public static final String SCHEMA_REGISTRY_URL_CONFIG = "runnel.schema.registry.url";
@@ -411,6 +421,13 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(2),
               Importance.MEDIUM,
               SESSION_MAX_MESSAGES_DOC)
+          .define(
+              SESSION_MAX_BYTES_CONFIG,
+              Type.INT,
+              768 * 1024,
+              Range.atLeast(16 * 1024),
+              Importance.MEDIUM,
+              SESSION_MAX_BYTES_DOC)
           .define(
               MODEL_PROVIDER_CONFIG,
               Type.STRING,

@@ -42,6 +42,12 @@ public final class StreamingActionProcessorSupplier
   public static final String QUEUE_STORE = "runnel-session-queue";
   public static final String PENDING_STORE = "runnel-pending-requests";
 
+  /**
+   * Name of the repartition step for input records that are not on their key's partition; its topic
+   * is {@code <application.id>-runnel-session-placement-repartition}.
+   */
+  public static final String REROUTE = "runnel-session-placement";
+
   private final ProcessorSettings settings;
   private final StreamingAction action;
   private final Optional<DeltaPublisher> publisher;
@@ -59,6 +65,16 @@ public final class StreamingActionProcessorSupplier
     this.publisher = publisher;
     this.slots = slots;
     this.observer = observer;
+  }
+
+  static String rerouteTopic(String applicationId) {
+    return applicationId + "-" + REROUTE + "-repartition";
+  }
+
+  /** A processor forwarding the input records already on their key's partition, or the others. */
+  public static ProcessorSupplier<byte[], byte[], byte[], byte[]> placement(
+      int partitions, boolean inPlace) {
+    return () -> new Placement(partitions, inPlace);
   }
 
   @Override
