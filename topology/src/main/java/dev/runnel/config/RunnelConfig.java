@@ -103,8 +103,8 @@ public final class RunnelConfig extends AbstractConfig {
 
   public static final String SESSION_MAX_MESSAGES_CONFIG = "runnel.session.max.messages";
   private static final String SESSION_MAX_MESSAGES_DOC =
-      "Most messages a session's conversation keeps; older ones are dropped first, so a session"
-          + " state stays well under Kafka's record size limit.";
+      "Most messages a session's conversation keeps; older ones are dropped first."
+          + " runnel.session.max.bytes bounds the conversation's size.";
 
   public static final String SESSION_MAX_BYTES_CONFIG = "runnel.session.max.bytes";
   private static final String SESSION_MAX_BYTES_DOC =

@@ -21,15 +21,21 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <p><b>Requirements.</b> Its input is the prompts and cancellations topics as raw bytes, keyed by
  * session id (raw, so that an undeserializable record reaches the dead-letter topic as it came).
- * Both must be co-partitioned. The action's {@code start} must return at once. Run with {@code
- * exactly_once_v2} for the exactly-once final; a small {@code poll.ms} (5 to 10), because model
- * events are taken in by a wall-clock punctuator that fires at most once per loop.
+ * Both must be co-partitioned, and each record on the partition murmur2 of its key gives (the
+ * topology passes others through a repartition topic first, marking their origin in headers). The
+ * action's {@code start} must return at once. Run with {@code exactly_once_v2} for the exactly-once
+ * final; a small {@code poll.ms} (5 to 10), because model events are taken in by a wall-clock
+ * punctuator that fires at most once per loop.
  *
  * <p><b>What it guarantees.</b> A prompt is accepted into a changelogged per-session queue and the
  * stream thread never waits on a model. One call per session at a time, in order; up to the
  * instance's slot limit across sessions. The final (state update, end record, queue removal) is
  * applied on the stream thread in one transaction, once per request id. After a restore or a
  * rebalance, unfinished requests restart with the next attempt number.
+ *
+ * <p><b>Limits.</b> A key is a session id of at most 1024 bytes of valid UTF-8; a request id at
+ * most 1024 characters; a prompt record and a session state at most {@code
+ * runnel.session.max.bytes}. A dead letter is cut to fit the producer's {@code max.request.size}.
  *
  * <p><b>Limitations.</b> Duplicate detection remembers the last {@code runnel.dedup.window} ids of
  * each session. In the immediate lane, deltas are at least once: a consumer keeps the highest
