@@ -94,7 +94,8 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String DEDUP_WINDOW_CONFIG = "runnel.dedup.window";
   private static final String DEDUP_WINDOW_DOC =
       "How many applied request ids each session remembers; a prompt repeating one of them (or"
-          + " a queued one) is acknowledged and not run again.";
+          + " a queued one) is acknowledged and not run again. A session's ids are kept in one"
+          + " record, so at most about 1270 with the default max.request.size.";
 
   public static final String SESSION_QUEUE_MAX_CONFIG = "runnel.session.queue.max";
   private static final String SESSION_QUEUE_MAX_DOC =

@@ -1,6 +1,7 @@
 package dev.runnel.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.runnel.config.RunnelConfig;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -198,7 +200,7 @@ class InputLimitsTest {
     byte[] value = PROMPTS.encode(Prompt.newBuilder().setContent("hello").build());
     try (Harness h = new Harness(stateDir, ScriptedModel.echoing(), Map.of())) {
       h.rawPrompts.pipeInput("k".repeat(1025).getBytes(StandardCharsets.UTF_8), value);
-      h.send("s", "r".repeat(1025), "hello");
+      h.send("s", "r".repeat(257), "hello");
       h.pump();
 
       assertThat(h.deadLetters.readValuesToList())
@@ -206,6 +208,34 @@ class InputLimitsTest {
           .containsExactly("INVALID_KEY", "INVALID_REQUEST_ID");
       assertThat(h.states()).isEmpty();
     }
+  }
+
+  /** Bounds that could not fit in one record under the producer's limit stop startup. */
+  @Test
+  void boundsThatDoNotFitTheProducersRecordLimitAreRefused() {
+    assertThatThrownBy(
+            () ->
+                new Harness(
+                    stateDir,
+                    ScriptedModel.echoing(),
+                    Map.of(RunnelConfig.SESSION_MAX_BYTES_CONFIG, 1_000_000)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(RunnelConfig.SESSION_MAX_BYTES_CONFIG)
+        .hasMessageContaining("1048576");
+    assertThatThrownBy(
+            () ->
+                new Harness(
+                    stateDir,
+                    ScriptedModel.echoing(),
+                    Map.of(
+                        RunnelConfig.SESSION_MAX_BYTES_CONFIG,
+                        1_500_000,
+                        "producer.max.request.size",
+                        "2000000",
+                        RunnelConfig.DEDUP_WINDOW_CONFIG,
+                        5000)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(RunnelConfig.DEDUP_WINDOW_CONFIG);
   }
 
   /**

@@ -50,6 +50,19 @@ public record ProcessorSettings(
               + RECORD_HEADROOM
               + ", so that every session state and accepted prompt fits in one record");
     }
+    int dedupWindow = config.getInt(RunnelConfig.DEDUP_WINDOW_CONFIG);
+    // A session's queue record holds that many request ids, each up to 3 bytes a character.
+    long idsBytes = (long) dedupWindow * (StreamingActionProcessor.MAX_REQUEST_ID_CHARS * 3L + 2);
+    if (idsBytes > maxRecordBytes - RECORD_HEADROOM) {
+      throw new ConfigException(
+          RunnelConfig.DEDUP_WINDOW_CONFIG,
+          dedupWindow,
+          "the ids it keeps could take "
+              + idsBytes
+              + " bytes, more than fit in one record under the producer's max.request.size ("
+              + maxRecordBytes
+              + ")");
+    }
     return new ProcessorSettings(
         config.getString(RunnelConfig.CANCELLATIONS_TOPIC_CONFIG),
         chunksSink,
@@ -62,7 +75,7 @@ public record ProcessorSettings(
         config.retryBackoffInitial(),
         config.retryBackoffMax(),
         config.punctuationInterval(),
-        config.getInt(RunnelConfig.DEDUP_WINDOW_CONFIG),
+        dedupWindow,
         config.getInt(RunnelConfig.SESSION_QUEUE_MAX_CONFIG),
         config.getInt(RunnelConfig.SESSION_MAX_MESSAGES_CONFIG),
         sessionMaxBytes,

@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
 final class StreamingActionProcessor implements Processor<byte[], byte[], String, SpecificRecord> {
   private static final Logger log = LoggerFactory.getLogger(StreamingActionProcessor.class);
 
-  /** Longest request id accepted. */
-  static final int MAX_REQUEST_ID_CHARS = 1024;
+  /** Longest request id accepted (each session remembers runnel.dedup.window of them). */
+  static final int MAX_REQUEST_ID_CHARS = 256;
 
   private final ProcessorSettings settings;
   private final StreamingAction action;

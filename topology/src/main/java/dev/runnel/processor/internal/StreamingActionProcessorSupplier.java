@@ -34,7 +34,7 @@ import org.apache.kafka.streams.state.Stores;
  * rebalance, unfinished requests restart with the next attempt number.
  *
  * <p><b>Limits.</b> A key is a session id of at most 1024 bytes of valid UTF-8; a request id at
- * most 1024 characters; a prompt record and a session state at most {@code
+ * most 256 characters; a prompt record and a session state at most {@code
  * runnel.session.max.bytes}. A dead letter is cut to fit the producer's {@code max.request.size}.
  *
  * <p><b>Limitations.</b> Duplicate detection remembers the last {@code runnel.dedup.window} ids of
