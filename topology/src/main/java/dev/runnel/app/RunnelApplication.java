@@ -162,8 +162,9 @@ public final class RunnelApplication implements AutoCloseable {
       logStartup(config, streamsConfig);
 
       Map<String, Object> clientProps = config.kafkaClientProperties();
+      int inputPartitions;
       try (Admin admin = Admin.create(adminProps(streamsConfig, clientProps))) {
-        new TopicProvisioner(admin, config, topics).ensureTopics();
+        inputPartitions = new TopicProvisioner(admin, config, topics).ensureTopics();
       }
 
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -182,7 +183,8 @@ public final class RunnelApplication implements AutoCloseable {
               : Optional.empty();
       publisher.ifPresent(opened::push);
       Topology topology =
-          RunnelTopology.build(config, ChatModels.chatAction(config, model), publisher, metrics);
+          RunnelTopology.build(
+              config, ChatModels.chatAction(config, model), publisher, metrics, inputPartitions);
       KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
       opened.push(streams);
       queryServer.ifPresent(

@@ -97,7 +97,8 @@ public final class RunnelConfig extends AbstractConfig {
       "How many applied requests each session remembers with their outcome; a prompt repeating"
           + " one of their ids is answered with an end record marked duplicate that repeats the"
           + " outcome, and is not run again (one repeating a queued or running request is"
-          + " answered by that request's own chunks).";
+          + " answered by that request's own chunks). A session's outcomes are kept in one"
+          + " record, so at most about 1090 with the default max.request.size.";
 
   public static final String SESSION_QUEUE_MAX_CONFIG = "runnel.session.queue.max";
   private static final String SESSION_QUEUE_MAX_DOC =
@@ -106,8 +107,18 @@ public final class RunnelConfig extends AbstractConfig {
 
   public static final String SESSION_MAX_MESSAGES_CONFIG = "runnel.session.max.messages";
   private static final String SESSION_MAX_MESSAGES_DOC =
-      "Most messages a session's conversation keeps; older ones are dropped first, so a session"
-          + " state stays well under Kafka's record size limit.";
+      "Most messages a session's conversation keeps; older ones are dropped first."
+          + " runnel.session.max.bytes bounds the conversation's size.";
+
+  public static final String SESSION_MAX_BYTES_CONFIG = "runnel.session.max.bytes";
+  private static final String SESSION_MAX_BYTES_DOC =
+      "Largest encoded size, in bytes, of a session's state and of a prompt record. When a final"
+          + " would make the state larger, the oldest messages (never system messages, never the"
+          + " exchange just added) are dropped until it fits, and the state's droppedMessages"
+          + " counts them; if even the newest exchange does not fit, the request fails with"
+          + " STATE_TOO_LARGE. A prompt record larger than this goes to the dead-letter topic as"
+          + " PROMPT_TOO_LARGE. It must be at least 64 KiB below the producer's max.request.size"
+          + " (1048576 unless set), or startup fails.";
   // ---- Schema registry mode (deployment). Unset URL: registry-less single-object encoding. ----
 
   public static final String SCHEMA_REGISTRY_URL_CONFIG = "runnel.schema.registry.url";
@@ -414,6 +425,13 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(2),
               Importance.MEDIUM,
               SESSION_MAX_MESSAGES_DOC)
+          .define(
+              SESSION_MAX_BYTES_CONFIG,
+              Type.INT,
+              768 * 1024,
+              Range.atLeast(16 * 1024),
+              Importance.MEDIUM,
+              SESSION_MAX_BYTES_DOC)
           .define(
               MODEL_PROVIDER_CONFIG,
               Type.STRING,

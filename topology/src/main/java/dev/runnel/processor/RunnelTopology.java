@@ -7,14 +7,21 @@ import dev.runnel.processor.internal.ProcessorSettings;
 import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
 import dev.runnel.topics.Topics;
 import java.util.Optional;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Repartitioned;
 
 /**
  * Builds Runnel's topology. Starts nothing; the application and the tests call the same method.
  *
  * <pre>
- * prompts, cancellations (raw bytes) ──► streaming-action ──► chunks, sessions, dead-letters
+ * prompts, cancellations (raw bytes) ─┬─ on murmur2(key)'s partition ──────────┬─► streaming-action
+ *                                     └─ elsewhere ──► repartition by key ───┘      │
+ *                                            chunks, sessions, dead-letters ◄───────┘
  * </pre>
  */
 public final class RunnelTopology {
@@ -27,6 +34,10 @@ public final class RunnelTopology {
 
   private static final String PROMPTS_SOURCE = "prompts";
   private static final String CANCELLATIONS_SOURCE = "cancellations";
+  private static final String INPUT = "input";
+  private static final String MISPLACED = "misplaced";
+  private static final String IN_PLACE = "in-place";
+  private static final String BY_SESSION = "by-session";
   private static final String PROCESSOR = "streaming-action";
   private static final String CHUNKS_SINK = "chunks";
   private static final String SESSIONS_SINK = "sessions";
@@ -43,6 +54,9 @@ public final class RunnelTopology {
   }
 
   /**
+   * As {@link #build(RunnelConfig, StreamingAction, Optional, ProcessorObserver, int)}, for input
+   * topics of {@code runnel.topic.partitions} partitions.
+   *
    * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
    * @param observer hears accepted prompts, calls, retries and failures, for metrics
    */
@@ -51,6 +65,28 @@ public final class RunnelTopology {
       StreamingAction action,
       Optional<DeltaPublisher> deltaPublisher,
       ProcessorObserver observer) {
+    return build(
+        config,
+        action,
+        deltaPublisher,
+        observer,
+        config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG));
+  }
+
+  /**
+   * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
+   * @param observer hears accepted prompts, calls, retries and failures, for metrics
+   * @param inputPartitions the partition count of the prompts and cancellations topics: a record on
+   *     another partition than murmur2 of its key (Kafka's default partitioner) gives is passed
+   *     through a repartition topic, so that a session has one place whatever partitioner its
+   *     producers use
+   */
+  public static Topology build(
+      RunnelConfig config,
+      StreamingAction action,
+      Optional<DeltaPublisher> deltaPublisher,
+      ProcessorObserver observer,
+      int inputPartitions) {
     if (config.immediateLane() != deltaPublisher.isPresent()) {
       throw new IllegalArgumentException(
           "runnel.delta.lane="
@@ -59,26 +95,43 @@ public final class RunnelTopology {
               + (config.immediateLane() ? "a" : "no")
               + " DeltaPublisher");
     }
+    if (inputPartitions < 1) {
+      throw new IllegalArgumentException("inputPartitions must be at least 1: " + inputPartitions);
+    }
     Topics topics = Topics.from(config);
     ProcessorSettings settings =
         ProcessorSettings.from(config, CHUNKS_SINK, SESSIONS_SINK, DEAD_LETTERS_SINK);
     CallSlots slots = new CallSlots(config.getInt(RunnelConfig.MAX_IN_FLIGHT_CONFIG));
-    Topology topology = new Topology();
-    topology.addSource(
-        PROMPTS_SOURCE,
-        new ByteArrayDeserializer(),
-        new ByteArrayDeserializer(),
-        topics.prompts().name());
-    topology.addSource(
-        CANCELLATIONS_SOURCE,
-        new ByteArrayDeserializer(),
-        new ByteArrayDeserializer(),
-        topics.cancellations().name());
-    topology.addProcessor(
-        PROCESSOR,
-        new StreamingActionProcessorSupplier(settings, action, deltaPublisher, slots, observer),
-        PROMPTS_SOURCE,
-        CANCELLATIONS_SOURCE);
+    // The DSL only for what the Processor API cannot declare: an internal repartition topic, which
+    // Kafka Streams creates with the input's partition count and purges once consumed.
+    StreamsBuilder builder = new StreamsBuilder();
+    KStream<byte[], byte[]> input =
+        builder.stream(
+                topics.prompts().name(),
+                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(PROMPTS_SOURCE))
+            .merge(
+                builder.stream(
+                    topics.cancellations().name(),
+                    Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                        .withName(CANCELLATIONS_SOURCE)),
+                Named.as(INPUT));
+    KStream<byte[], byte[]> rerouted =
+        input
+            .process(
+                StreamingActionProcessorSupplier.placement(inputPartitions, false),
+                Named.as(MISPLACED))
+            .repartition(
+                Repartitioned.<byte[], byte[]>as(StreamingActionProcessorSupplier.REROUTE)
+                    .withKeySerde(Serdes.ByteArray())
+                    .withValueSerde(Serdes.ByteArray()));
+    input
+        .process(
+            StreamingActionProcessorSupplier.placement(inputPartitions, true), Named.as(IN_PLACE))
+        .merge(rerouted, Named.as(BY_SESSION))
+        .process(
+            new StreamingActionProcessorSupplier(settings, action, deltaPublisher, slots, observer),
+            Named.as(PROCESSOR));
+    Topology topology = builder.build();
     topology.addSink(
         CHUNKS_SINK,
         topics.chunks().name(),

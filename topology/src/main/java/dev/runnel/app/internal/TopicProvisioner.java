@@ -63,9 +63,10 @@ public final class TopicProvisioner {
   /**
    * Creates the missing topics (when {@code runnel.topic.create} is on) and checks all of them.
    *
+   * @return the partition count of the prompts (and cancellations) topic
    * @throws IllegalStateException naming the topic and the problem
    */
-  public void ensureTopics() {
+  public int ensureTopics() {
     Map<String, Map<String, String>> wanted = new LinkedHashMap<>();
     wanted.put(topics.prompts().name(), Map.of());
     wanted.put(topics.cancellations().name(), Map.of());
@@ -91,7 +92,7 @@ public final class TopicProvisioner {
       }
       create(missing, wanted);
     }
-    check();
+    return check();
   }
 
   private void create(List<String> missing, Map<String, Map<String, String>> wanted) {
@@ -130,7 +131,7 @@ public final class TopicProvisioner {
             });
   }
 
-  private void check() {
+  private int check() {
     String prompts = topics.prompts().name();
     String cancellations = topics.cancellations().name();
     String sessions = topics.sessions().name();
@@ -165,6 +166,7 @@ public final class TopicProvisioner {
               + policy
               + "; it must be compact, or session states would expire with retention");
     }
+    return promptPartitions;
   }
 
   /**

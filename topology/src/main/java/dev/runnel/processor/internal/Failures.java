@@ -27,6 +27,9 @@ final class Failures {
     if (error instanceof DeltaNotWritten) {
       return "DELTA_NOT_WRITTEN";
     }
+    if (error instanceof StateTooLarge) {
+      return "STATE_TOO_LARGE";
+    }
     return "ACTION_FAILED";
   }
 

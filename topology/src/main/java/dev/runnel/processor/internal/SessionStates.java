@@ -10,6 +10,7 @@ import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
+import dev.runnel.serde.AvroSerde;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,6 +20,12 @@ import java.util.Set;
 
 /** The transitions of a session's state: each applied final raises the version by one. */
 final class SessionStates {
+  private static final AvroSerde<SessionState> STATES = AvroSerde.of(SessionState.class);
+  private static final AvroSerde<Message> MESSAGES = AvroSerde.of(Message.class);
+
+  /** Avro single-object encoding puts a 2-byte marker and an 8-byte fingerprint before a datum. */
+  private static final int SINGLE_OBJECT_HEADER = 10;
+
   private SessionStates() {}
 
   static SessionState initial(String sessionId) {
@@ -42,32 +49,95 @@ final class SessionStates {
         state.getSessionId(), state.getVersion(), messages, state.getFields(), reads);
   }
 
+  /**
+   * The state after a completed request: the update's messages appended, then the conversation cut
+   * to {@code maxMessages} and to {@code maxBytes} encoded, oldest messages first; system messages
+   * and the messages just appended are never dropped for size.
+   *
+   * @throws StateTooLarge when the state does not fit even so
+   */
   static SessionState completed(
       SessionState previous,
       RunKey run,
       ActionResult result,
       StateUpdate update,
       Instant now,
-      int maxMessages) {
+      int maxMessages,
+      int maxBytes) {
     List<Message> messages = new ArrayList<>(previous.getMessages());
+    int appendedFrom = messages.size();
     for (ChatMessage message : update.appendedMessages()) {
       messages.add(new Message(toSchema(message.role()), message.content(), run.requestId()));
     }
+    long dropped = previous.getDroppedMessages();
     if (messages.size() > maxMessages) {
-      messages = new ArrayList<>(messages.subList(messages.size() - maxMessages, messages.size()));
+      int cut = messages.size() - maxMessages;
+      messages = new ArrayList<>(messages.subList(cut, messages.size()));
+      dropped += cut;
+      appendedFrom = Math.max(0, appendedFrom - cut);
     }
     Map<String, String> fields = new HashMap<>(previous.getFields());
     fields.putAll(update.fields());
     TokenUsage totals = previous.getUsage();
-    return next(previous, run, RequestStatus.COMPLETED, null, now)
-        .setMessages(messages)
-        .setFields(fields)
-        .setUsage(
-            new TokenUsage(
-                totals.getPromptTokens() + result.usage().promptTokens(),
-                totals.getCompletionTokens() + result.usage().completionTokens(),
-                totals.getTotalTokens() + result.usage().totalTokens()))
-        .build();
+    SessionState next =
+        next(previous, run, RequestStatus.COMPLETED, null, now)
+            .setMessages(messages)
+            .setDroppedMessages(dropped)
+            .setFields(fields)
+            .setUsage(
+                new TokenUsage(
+                    totals.getPromptTokens() + result.usage().promptTokens(),
+                    totals.getCompletionTokens() + result.usage().completionTokens(),
+                    totals.getTotalTokens() + result.usage().totalTokens()))
+            .build();
+    return withinBytes(next, appendedFrom, maxBytes);
+  }
+
+  /** The encoded size of a state, as the store's changelog and the sessions topic carry it. */
+  static int encodedSize(SessionState state) {
+    return STATES.encode(state).length;
+  }
+
+  /** Drops messages before {@code keepFrom}, oldest first and never system ones, until it fits. */
+  private static SessionState withinBytes(SessionState state, int keepFrom, int maxBytes) {
+    int size = encodedSize(state);
+    if (size <= maxBytes) {
+      return state;
+    }
+    List<Message> messages = state.getMessages();
+    List<Message> kept = new ArrayList<>(messages.size());
+    long freed = 0;
+    int dropped = 0;
+    for (int i = 0; i < messages.size(); i++) {
+      Message message = messages.get(i);
+      if (i < keepFrom && message.getRole() != Role.SYSTEM && size - freed > maxBytes) {
+        freed += datumSize(message);
+        dropped++;
+      } else {
+        kept.add(message);
+      }
+    }
+    state.setMessages(kept);
+    state.setDroppedMessages(state.getDroppedMessages() + dropped);
+    size = encodedSize(state);
+    if (size > maxBytes) {
+      long newest = 0;
+      for (Message message : messages.subList(keepFrom, messages.size())) {
+        newest += datumSize(message);
+      }
+      throw new StateTooLarge(
+          "the session state would have "
+              + size
+              + " bytes with only the system messages and the newest exchange ("
+              + newest
+              + " bytes) kept, more than runnel.session.max.bytes="
+              + maxBytes);
+    }
+    return state;
+  }
+
+  private static int datumSize(Message message) {
+    return MESSAGES.encode(message).length - SINGLE_OBJECT_HEADER;
   }
 
   /** Records a failure without advancing the conversation, as Burr does. */

@@ -53,6 +53,9 @@ import org.slf4j.LoggerFactory;
 final class StreamingActionProcessor implements Processor<byte[], byte[], String, SpecificRecord> {
   private static final Logger log = LoggerFactory.getLogger(StreamingActionProcessor.class);
 
+  /** Longest request id accepted (each session remembers runnel.dedup.window of them). */
+  static final int MAX_REQUEST_ID_CHARS = 256;
+
   private final ProcessorSettings settings;
   private final StreamingAction action;
   private final Optional<DeltaPublisher> publisher;
@@ -124,7 +127,11 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   @Override
   public void process(Record<byte[], byte[]> record) {
     resumeOnce();
-    RecordMetadata source = context.recordMetadata().orElseThrow();
+    RecordMetadata source =
+        Placement.origin(
+            record.headers(),
+            context.recordMetadata().orElseThrow(),
+            StreamingActionProcessorSupplier.rerouteTopic(context.applicationId()));
     if (source.topic().equals(settings.cancellationsTopic())) {
       onCancellation(record, source);
     } else {
@@ -151,13 +158,33 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   }
 
   private void onPrompt(Record<byte[], byte[]> record, RecordMetadata source) {
-    String sessionId = sessionOf(record.key());
+    String sessionId;
+    try {
+      sessionId = SessionKeys.decode(record.key());
+    } catch (SessionKeys.Invalid e) {
+      rejectInput(record, source, null, null, "INVALID_KEY", e.getMessage());
+      return;
+    }
     if (sessionId == null) {
       rejectInput(record, source, null, null, "NO_KEY", "a prompt needs a session id as its key");
       return;
     }
     if (record.value() == null) {
       rejectInput(record, source, sessionId, null, "NO_VALUE", "a prompt record has no value");
+      return;
+    }
+    if (record.value().length > settings.sessionMaxBytes()) {
+      // Checked before decoding: the accepted prompt is stored whole, and must fit in a record.
+      rejectInput(
+          record,
+          source,
+          sessionId,
+          null,
+          "PROMPT_TOO_LARGE",
+          "the prompt record has "
+              + record.value().length
+              + " bytes, more than runnel.session.max.bytes="
+              + settings.sessionMaxBytes());
       return;
     }
     Prompt prompt;
@@ -171,6 +198,21 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         prompt.getRequestId() == null || prompt.getRequestId().isBlank()
             ? source.topic() + "-" + source.partition() + "-" + source.offset()
             : prompt.getRequestId();
+    if (requestId.length() > MAX_REQUEST_ID_CHARS) {
+      // Each session remembers its recent ids, and every record of the request carries its id.
+      rejectInput(
+          record,
+          source,
+          sessionId,
+          null,
+          "INVALID_REQUEST_ID",
+          "the request id has "
+              + requestId.length()
+              + " characters; at most "
+              + MAX_REQUEST_ID_CHARS
+              + " are allowed");
+      return;
+    }
     String content = prompt.getContent();
     if (content.isBlank()) {
       rejectInput(record, source, sessionId, requestId, "EMPTY_PROMPT", "the prompt is empty");
@@ -255,7 +297,13 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   }
 
   private void onCancellation(Record<byte[], byte[]> record, RecordMetadata source) {
-    String sessionId = sessionOf(record.key());
+    String sessionId;
+    try {
+      sessionId = SessionKeys.decode(record.key());
+    } catch (SessionKeys.Invalid e) {
+      rejectInput(record, source, null, null, "INVALID_KEY", e.getMessage());
+      return;
+    }
     if (sessionId == null) {
       rejectInput(
           record, source, null, null, "NO_KEY", "a cancellation needs a session id as its key");
@@ -416,14 +464,22 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
 
   private void applyFinal(Run run, RunEvent.Finished finished, long now) {
     RunKey key = run.key;
-    SessionState next =
-        SessionStates.completed(
-            stateOf(key.sessionId()),
-            key,
-            finished.result(),
-            finished.update(),
-            Instant.ofEpochMilli(now),
-            settings.sessionMaxMessages());
+    SessionState next;
+    try {
+      next =
+          SessionStates.completed(
+              stateOf(key.sessionId()),
+              key,
+              finished.result(),
+              finished.update(),
+              Instant.ofEpochMilli(now),
+              settings.sessionMaxMessages(),
+              settings.sessionMaxBytes());
+    } catch (StateTooLarge e) {
+      // The answer cannot be kept; the request ends here, so it is never asked again.
+      failForGood(key, e, finished.deltas(), now);
+      return;
+    }
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
     TokenUsage usage = finished.result().usage();
@@ -499,8 +555,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     PendingRequest request = headOf(key.sessionId(), queueOf(key.sessionId()));
     if (request != null) {
       byte[] value = prompts.encode(request.getPrompt());
-      forward(
-          settings.deadLettersSink(),
+      forwardDeadLetter(
           key.sessionId(),
           DeadLetter.newBuilder()
               .setSourceTopic(request.getSourceTopic())
@@ -692,8 +747,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         sessionId,
         reason,
         message);
-    forward(
-        settings.deadLettersSink(),
+    forwardDeadLetter(
         sessionId,
         DeadLetter.newBuilder()
             .setSourceTopic(source.topic())
@@ -715,11 +769,14 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     context.forward(new Record<>(key, value, timestamp), child);
   }
 
-  private static String sessionOf(byte[] key) {
-    if (key == null || key.length == 0) {
-      return null;
-    }
-    return new String(key, StandardCharsets.UTF_8);
+  /** A dead letter always fits in one record, however large the record it carries was. */
+  private void forwardDeadLetter(String sessionId, DeadLetter letter, long timestamp) {
+    int keyBytes = sessionId == null ? 0 : sessionId.getBytes(StandardCharsets.UTF_8).length;
+    forward(
+        settings.deadLettersSink(),
+        sessionId,
+        DeadLetters.fitting(letter, settings.maxValueBytes(keyBytes)),
+        timestamp);
   }
 
   private static dev.runnel.schemas.FinishReason toSchema(FinishReason reason) {

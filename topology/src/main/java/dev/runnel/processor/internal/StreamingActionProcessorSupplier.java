@@ -21,9 +21,11 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <p><b>Requirements.</b> Its input is the prompts and cancellations topics as raw bytes, keyed by
  * session id (raw, so that an undeserializable record reaches the dead-letter topic as it came).
- * Both must be co-partitioned. The action's {@code start} must return at once. Run with {@code
- * exactly_once_v2} for the exactly-once final; a small {@code poll.ms} (5 to 10), because model
- * events are taken in by a wall-clock punctuator that fires at most once per loop.
+ * Both must be co-partitioned, and each record on the partition murmur2 of its key gives (the
+ * topology passes others through a repartition topic first, marking their origin in headers). The
+ * action's {@code start} must return at once. Run with {@code exactly_once_v2} for the exactly-once
+ * final; a small {@code poll.ms} (5 to 10), because model events are taken in by a wall-clock
+ * punctuator that fires at most once per loop.
  *
  * <p><b>What it guarantees.</b> A prompt is accepted into a changelogged per-session queue and the
  * stream thread never waits on a model. One call per session at a time, in order; up to the
@@ -36,6 +38,10 @@ import org.apache.kafka.streams.state.Stores;
  * calls never look alike, whatever a rollback did to attempt numbers. A prompt repeating the id of
  * a finished request is answered with an end record marked duplicate that repeats the outcome.
  *
+ * <p><b>Limits.</b> A key is a session id of at most 1024 bytes of valid UTF-8; a request id at
+ * most 256 characters; a prompt record and a session state at most {@code
+ * runnel.session.max.bytes}. A dead letter is cut to fit the producer's {@code max.request.size}.
+ *
  * <p><b>Limitations.</b> Duplicate detection remembers the last {@code runnel.dedup.window}
  * outcomes of each session. In the immediate lane, deltas are at least once: a consumer rebuilds
  * from the call its end record names and de-duplicates by (request id, attempt, callId, sequence);
@@ -47,6 +53,12 @@ public final class StreamingActionProcessorSupplier
   public static final String STATE_STORE = "runnel-session-state";
   public static final String QUEUE_STORE = "runnel-session-queue";
   public static final String PENDING_STORE = "runnel-pending-requests";
+
+  /**
+   * Name of the repartition step for input records that are not on their key's partition; its topic
+   * is {@code <application.id>-runnel-session-placement-repartition}.
+   */
+  public static final String REROUTE = "runnel-session-placement";
 
   private final ProcessorSettings settings;
   private final StreamingAction action;
@@ -65,6 +77,16 @@ public final class StreamingActionProcessorSupplier
     this.publisher = publisher;
     this.slots = slots;
     this.observer = observer;
+  }
+
+  static String rerouteTopic(String applicationId) {
+    return applicationId + "-" + REROUTE + "-repartition";
+  }
+
+  /** A processor forwarding the input records already on their key's partition, or the others. */
+  public static ProcessorSupplier<byte[], byte[], byte[], byte[]> placement(
+      int partitions, boolean inPlace) {
+    return () -> new Placement(partitions, inPlace);
   }
 
   @Override
