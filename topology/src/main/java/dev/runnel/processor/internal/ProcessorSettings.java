@@ -1,10 +1,15 @@
 package dev.runnel.processor.internal;
 
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.serde.SchemaRegistry;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
-/** The processor's settings, read once from {@link RunnelConfig}. */
+/**
+ * The processor's settings, read once from {@link RunnelConfig}; {@code schemaRegistry} resolves
+ * registry-framed prompts and cancellations (one client, so one id cache, for all tasks).
+ */
 public record ProcessorSettings(
     String cancellationsTopic,
     String chunksSink,
@@ -19,7 +24,8 @@ public record ProcessorSettings(
     Duration punctuationInterval,
     int dedupWindow,
     int sessionQueueMax,
-    int sessionMaxMessages) {
+    int sessionMaxMessages,
+    Optional<SchemaRegistry> schemaRegistry) {
 
   public static ProcessorSettings from(
       RunnelConfig config, String chunksSink, String sessionsSink, String deadLettersSink) {
@@ -37,6 +43,7 @@ public record ProcessorSettings(
         config.punctuationInterval(),
         config.getInt(RunnelConfig.DEDUP_WINDOW_CONFIG),
         config.getInt(RunnelConfig.SESSION_QUEUE_MAX_CONFIG),
-        config.getInt(RunnelConfig.SESSION_MAX_MESSAGES_CONFIG));
+        config.getInt(RunnelConfig.SESSION_MAX_MESSAGES_CONFIG),
+        config.schemaRegistry());
   }
 }
