@@ -1,18 +1,26 @@
 package dev.runnel.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
+import dev.runnel.schemas.FinishReason;
 import dev.runnel.schemas.Message;
 import dev.runnel.schemas.SessionState;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.TestInputTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The processor reads prompts in every accepted framing and says why it rejects the rest. */
+/**
+ * The processor reads prompts and cancellations in every accepted framing and says why it rejects
+ * the rest.
+ */
 class InputFramingTest {
   @TempDir Path stateDir;
 
@@ -62,6 +70,39 @@ class InputFramingTest {
           .contains("schema-registry wire format (magic byte 0x00, schema id 7)")
           .contains("no schema registry is configured (runnel.schema.registry.url is empty)");
       assertThat(h.states("s")).extracting(SessionState::getLastRequestId).containsExactly("r-1");
+    }
+  }
+
+  @Test
+  void jsonCancellationsStopTheRunningCallAndAQueuedOne() {
+    ScriptedModel model = ScriptedModel.manual();
+    try (Harness h = new Harness(stateDir, model, Map.of())) {
+      TestInputTopic<byte[], byte[]> rawCancellations =
+          h.driver.createInputTopic(
+              h.topics.cancellations().name(),
+              new ByteArraySerializer(),
+              new ByteArraySerializer());
+      h.send("s", "r1", "first");
+      h.send("s", "r2", "second");
+      h.send("s", "r3", "third");
+      h.pump();
+      rawCancellations.pipeInput(utf8("s"), utf8("{\"requestId\":\"r2\"}"));
+      rawCancellations.pipeInput(utf8("s"), utf8("{\"reason\":\"user left\"}"));
+      rawCancellations.pipeInput(utf8("s"), utf8("{\"requestId\":\"r3\",\"force\":true}"));
+      h.pump();
+      model.lastCall().delta("3").complete();
+      h.pump();
+
+      assertThat(h.endChunks())
+          .extracting(Chunk::getRequestId, Chunk::getFinishReason)
+          .containsExactly(
+              tuple("r2", FinishReason.CANCELLED),
+              tuple("r1", FinishReason.CANCELLED),
+              tuple("r3", FinishReason.STOP));
+      assertThat(h.deadLetters.readValuesToList())
+          .extracting(DeadLetter::getMessage)
+          .containsExactly(
+              "Not a Cancellation in JSON: unknown field 'force' (fields: requestId, reason)");
     }
   }
 }
