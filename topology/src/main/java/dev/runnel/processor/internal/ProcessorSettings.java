@@ -1,14 +1,19 @@
 package dev.runnel.processor.internal;
 
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.serde.SchemaRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
 
-/** The processor's settings, read once from {@link RunnelConfig}. */
+/**
+ * The processor's settings, read once from {@link RunnelConfig}; {@code schemaRegistry} resolves
+ * registry-framed prompts and cancellations (one client, so one id cache, for all tasks).
+ */
 public record ProcessorSettings(
     String cancellationsTopic,
     String chunksSink,
@@ -25,7 +30,8 @@ public record ProcessorSettings(
     int sessionQueueMax,
     int sessionMaxMessages,
     int sessionMaxBytes,
-    int maxRecordBytes) {
+    int maxRecordBytes,
+    Optional<SchemaRegistry> schemaRegistry) {
 
   /**
    * Room a record needs beside its value: its key (at most {@link SessionKeys#MAX_BYTES}), the
@@ -85,7 +91,8 @@ public record ProcessorSettings(
         config.getInt(RunnelConfig.SESSION_QUEUE_MAX_CONFIG),
         config.getInt(RunnelConfig.SESSION_MAX_MESSAGES_CONFIG),
         sessionMaxBytes,
-        maxRecordBytes);
+        maxRecordBytes,
+        config.schemaRegistry());
   }
 
   /** The Streams producer's max.request.size, as Kafka Streams resolves it from the settings. */

@@ -17,6 +17,7 @@ import dev.runnel.schemas.internal.PendingRequest;
 import dev.runnel.schemas.internal.RequestOutcome;
 import dev.runnel.schemas.internal.SessionQueue;
 import dev.runnel.serde.AvroSerde;
+import dev.runnel.serde.InputDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -63,7 +64,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   private final ProcessorObserver observer;
   private final Backoff backoff;
   private final AvroSerde<Prompt> prompts = AvroSerde.of(Prompt.class);
-  private final AvroSerde<Cancellation> cancellations = AvroSerde.of(Cancellation.class);
+  private final InputDecoder<Prompt> promptInput;
+  private final InputDecoder<Cancellation> cancellationInput;
 
   /** Sessions running a call on this task. */
   private final Map<String, Run> running = new HashMap<>();
@@ -93,6 +95,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     this.slots = slots;
     this.observer = observer;
     this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax());
+    this.promptInput = InputDecoder.of(Prompt.class, settings.schemaRegistry());
+    this.cancellationInput = InputDecoder.of(Cancellation.class, settings.schemaRegistry());
   }
 
   /** A running attempt. */
@@ -189,7 +193,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
     Prompt prompt;
     try {
-      prompt = prompts.decode(record.value());
+      prompt = promptInput.decode(source.topic(), record.value());
     } catch (SerializationException e) {
       rejectInput(record, source, sessionId, null, "UNDESERIALIZABLE", e.getMessage());
       return;
@@ -311,7 +315,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
     String requestId;
     try {
-      Cancellation cancellation = cancellations.decode(record.value());
+      Cancellation cancellation = cancellationInput.decode(source.topic(), record.value());
       requestId = cancellation == null ? null : cancellation.getRequestId();
     } catch (SerializationException e) {
       rejectInput(record, source, sessionId, null, "UNDESERIALIZABLE", e.getMessage());
