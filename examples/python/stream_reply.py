@@ -22,9 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # written with it: C3 01, then its CRC-64-AVRO fingerprint little-endian (the README's table).
 CHUNK_SCHEMA = os.path.join(
     HERE, "..", "..", "schemas", "src", "main", "resources", "schema-history",
-    "dev.runnel.schemas.Chunk", "v2.avsc",
+    "dev.runnel.schemas.Chunk", "v3.avsc",
 )
-CHUNK_HEADER = bytes.fromhex("c3 01 9a ae 50 6a c9 42 a2 f3")
+CHUNK_HEADER = bytes.fromhex("c3 01 1c f2 ce 82 75 99 28 be")
 
 
 def chunk_reader(path):
@@ -102,13 +102,14 @@ def main():
                     sys.exit(f"request ended {chunk['finishReason']}: {error.get('message')}")
                 print(text)
                 return
+            # Every call's deltas are kept: the end record names the one to rebuild from.
+            deltas[(call, chunk["sequence"])] = chunk["delta"] or ""
             if shown is not None and chunk["attempt"] < shown[0]:
                 continue
             if shown != call:
                 if shown is not None:
                     print("\n[restarted]", file=sys.stderr)
                 shown = call
-            deltas[(call, chunk["sequence"])] = chunk["delta"] or ""
             print(chunk["delta"] or "", end="", file=sys.stderr, flush=True)
         sys.exit(f"no end record for {opts.request_id} within {opts.timeout} s")
     finally:
