@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -30,9 +31,9 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
   private final Topics topics;
   private final PrintStream out;
   private final Map<String, SessionState> latest = new ConcurrentHashMap<>();
-  // request id -> "attempt:sequence" of the last delta printed, to skip the immediate lane's
-  // at-least-once duplicates.
-  private final Map<String, int[]> printed = new HashMap<>();
+  // request id -> the call and sequence of the last delta printed, to skip the immediate lane's
+  // at-least-once duplicates and to see a restarted call.
+  private final Map<String, Printed> printed = new HashMap<>();
   private String lineOwner;
 
   public ConsolePrinter(String bootstrapServers, Topics topics, PrintStream out) {
@@ -114,17 +115,23 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
 
   private synchronized void onChunk(Chunk chunk) {
     String session = chunk.getSessionId();
-    int[] last = printed.get(chunk.getRequestId());
+    Printed last = printed.get(chunk.getRequestId());
+    boolean sameCall =
+        last != null
+            && chunk.getAttempt() == last.attempt()
+            && Objects.equals(chunk.getCallId(), last.callId());
     if (last != null
-        && (chunk.getAttempt() < last[0]
-            || (chunk.getAttempt() == last[0] && chunk.getSequence() <= last[1]))) {
+        && (chunk.getAttempt() < last.attempt()
+            || (sameCall && chunk.getSequence() <= last.sequence()))) {
       return;
     }
-    if (last != null && chunk.getAttempt() > last[0]) {
+    if (last != null && !sameCall && !chunk.getEnd()) {
       switchTo(session);
       out.printf("(restarting, attempt %d) ", chunk.getAttempt());
     }
-    printed.put(chunk.getRequestId(), new int[] {chunk.getAttempt(), chunk.getSequence()});
+    printed.put(
+        chunk.getRequestId(),
+        new Printed(chunk.getAttempt(), chunk.getCallId(), chunk.getSequence()));
     if (chunk.getEnd()) {
       switchTo(session);
       if (chunk.getError() != null) {
@@ -162,4 +169,6 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
   public void close() {
     consumer.wakeup();
   }
+
+  private record Printed(int attempt, String callId, int sequence) {}
 }
