@@ -2,10 +2,9 @@ package dev.runnel.serde;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -54,11 +53,8 @@ public final class InputDecoder<T extends SpecificRecord> {
   private static final byte REGISTRY_MAGIC = 0x00;
   private static final byte JSON_OBJECT = '{';
 
-  private static final ObjectReader JSON =
-      new ObjectMapper()
-          .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .readerFor(JsonNode.class);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private final Class<T> type;
   private final Schema schema;
@@ -124,15 +120,25 @@ public final class InputDecoder<T extends SpecificRecord> {
 
   private T decodeJson(byte[] bytes) {
     JsonNode tree;
-    try {
-      tree = JSON.readValue(bytes);
+    try (JsonParser parser = JSON.createParser(bytes)) {
+      tree = JSON.readTree(parser);
+      if (parser.nextToken() != null) {
+        throw invalid(
+            "more after the JSON object (at byte "
+                + parser.currentTokenLocation().getByteOffset()
+                + ")");
+      }
+    } catch (JsonEOFException e) {
+      throw invalid("the value ends (after " + bytes.length + " bytes) inside the JSON object");
     } catch (JsonProcessingException e) {
+      // Parsed from bytes, so Jackson tracks the byte offset, not a character offset.
       String where =
-          e.getLocation() == null ? "" : " (at character " + e.getLocation().getCharOffset() + ")";
-      throw new SerializationException(
-          "Not a " + type.getSimpleName() + " in JSON: " + e.getOriginalMessage() + where, e);
+          e.getLocation() == null || e.getLocation().getByteOffset() < 0
+              ? ""
+              : " (at byte " + e.getLocation().getByteOffset() + ")";
+      throw invalid(e.getOriginalMessage() + where);
     } catch (IOException e) {
-      throw new SerializationException("Not a " + type.getSimpleName() + " in JSON: " + e, e);
+      throw invalid(e.toString());
     }
     Object generic = fromJson(schema, tree, "");
     // Written with the generic model and read back with the specific one: this applies Avro's own

@@ -100,8 +100,9 @@ class InputDecoderTest {
         "{\"content\":\"hi\",\"attributes\":\"a=b\"}|field 'attributes' must be an object, not"
             + " string",
         "{\"content\":\"hi\",\"content\":\"ho\"}|Duplicate field 'content'",
-        "{\"content\":\"hi\"} {}|Trailing token",
-        "{\"content\":\"hi\"|Unexpected end-of-input",
+        "{\"content\":\"hi\"} {}|more after the JSON object (at byte 17)",
+        "{\"content\":\"hi\"|the value ends (after 15 bytes) inside the JSON object",
+        "{content:1}|Unexpected character ('c' (code 99)): was expecting double-quote to start field name (at byte 1)",
       })
   void badJsonIsRejectedNamingTheField(String json, String message) {
     assertThatThrownBy(() -> registryLess.decode("p", utf8(json)))
