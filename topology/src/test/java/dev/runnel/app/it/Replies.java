@@ -26,7 +26,7 @@ final class Replies {
 
   /**
    * Per request: the deltas of its highest attempt, duplicates dropped, in sequence order,
-   * concatenated (the rule DESIGN.md gives consumers).
+   * concatenated (the consumer rule in the README's Topics section).
    */
   static Map<String, String> texts(List<Chunk> chunks) {
     Map<String, Integer> highest = new HashMap<>();
