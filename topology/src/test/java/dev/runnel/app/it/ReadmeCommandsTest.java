@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,6 +56,35 @@ class ReadmeCommandsTest {
         cluster.get(0), clone, tmp.resolve("build-topology.log"), Duration.ofMinutes(15));
     RepoCommands.runToSuccess(
         gateway.get(0), clone, tmp.resolve("build-gateway.log"), Duration.ofMinutes(15));
+
+    // docs/models.md: the endpoint check against the in-process simulator (the others need keys).
+    List<String> check =
+        bashBlockUnder(
+            root.resolve("docs/models.md"), "## Check an endpoint before running the topology");
+    assertThat(check.get(0))
+        .as("docs/models.md builds as the README does")
+        .isEqualTo(cluster.get(0));
+    String classPath = check.stream().filter(c -> c.startsWith("CP=")).findFirst().orElseThrow();
+    String simulated =
+        check.stream()
+            .filter(c -> c.startsWith("java ") && !c.contains("--provider"))
+            .findFirst()
+            .orElseThrow();
+    Path chatLog = tmp.resolve("chat.log");
+    RepoCommands.runToSuccess(classPath + "\n" + simulated, clone, chatLog, Duration.ofMinutes(2));
+    assertThat(RepoCommands.read(chatLog)).as("the simulated reply").isNotBlank();
+
+    // The configuration reference's regenerate command, on an up-to-date README, changes nothing.
+    Matcher regenerate =
+        Pattern.compile("Regenerate with\\s+`([^`]+)`")
+            .matcher(Files.readString(root.resolve("README.md")));
+    assertThat(regenerate.find()).as("README names the regenerate command").isTrue();
+    RepoCommands.runToSuccess(
+        regenerate.group(1).replaceAll("\\s+", " "),
+        clone,
+        tmp.resolve("config-docs.log"),
+        Duration.ofMinutes(5));
+    assertThat(clone.resolve("README.md")).hasSameTextualContentAs(root.resolve("README.md"));
 
     int queryPort = freePort();
     int gatewayPort = freePort();
