@@ -1,15 +1,19 @@
-# Runnel image: the topology application (RunnelApplication) and the simulated model server, built
-# from this repository. docker-compose.yml builds it once and runs it as both services.
+# Runnel image: one image for every role, built from this repository. The class path holds the
+# topology application, the simulated model server and the gateway; the command names the role:
+#   dev.runnel.app.RunnelApplication (default), dev.runnel.gateway.GatewayMain,
+#   dev.runnel.simulator.SimulatedModelServer. docker-compose.yml builds it once for all three.
 FROM maven:3.9-eclipse-temurin-17 AS build
 WORKDIR /src
+# The parent lists every module, so each module's pom must be present even when it is not built.
 COPY pom.xml .
-# The parent lists every module, so each module's pom must be present even when not built.
 COPY connectors/pom.xml connectors/
+COPY bench/pom.xml bench/
 COPY schemas schemas
 COPY topology topology
-RUN mvn -B -q -pl topology -am install -Dmaven.test.skip=true \
- && mvn -B -q -pl topology dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=/out/lib \
- && cp topology/target/runnel-topology-*.jar /out/runnel.jar
+COPY gateway gateway
+# package puts the gateway's runtime dependencies (the topology and everything it needs among
+# them) into gateway/target/lib.
+RUN mvn -B -q -pl gateway -am package -Dmaven.test.skip=true
 
 FROM eclipse-temurin:17-jre
 RUN apt-get update \
@@ -17,12 +21,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app runnel \
  && mkdir -p /app/state && chown runnel /app/state
-COPY --from=build /out/ /app/
+COPY --from=build /src/gateway/target/lib/ /app/lib/
+COPY --from=build /src/gateway/target/runnel-gateway-*.jar /app/lib/
 USER runnel
 WORKDIR /app
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75"
 # Streams state lives here; mount a volume to keep it across restarts (faster recovery).
 VOLUME /app/state
-EXPOSE 9464
-ENTRYPOINT ["java", "-cp", "/app/runnel.jar:/app/lib/*"]
+EXPOSE 9464 7070 8080
+ENTRYPOINT ["java", "-cp", "/app/lib/*"]
 CMD ["dev.runnel.app.RunnelApplication"]

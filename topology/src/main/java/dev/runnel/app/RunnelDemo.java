@@ -88,6 +88,7 @@ public final class RunnelDemo {
     settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
     settings.put(RunnelConfig.TOPIC_PARTITIONS_CONFIG, "2");
     settings.put(RunnelConfig.METRICS_BIND_ADDRESS_CONFIG, "127.0.0.1");
+    // The default metrics port when nothing else uses it, else 0 (off): the demo must always start.
     settings.put(RunnelConfig.METRICS_PORT_CONFIG, portIfFree(RunnelConfig.METRICS_PORT_CONFIG));
     RunnelConfig config = new RunnelConfig(settings);
     Topics topics = Topics.from(config);
@@ -204,7 +205,6 @@ public final class RunnelDemo {
     out.flush();
   }
 
-  /** The default metrics port when nothing else uses it, else off: the demo must always start. */
   /**
    * Starts each front end on the class path (the gateway, when run from its module) against this
    * broker and this instance's state-query endpoint.
@@ -234,7 +234,10 @@ public final class RunnelDemo {
     return started;
   }
 
-  /** The default port of {@code setting} when it is free on loopback, else 0 (any free port). */
+  /**
+   * The default port of {@code setting} when it is free on loopback, else 0 (any free port for the
+   * gateway, off for metrics).
+   */
   private static int portIfFree(String setting) {
     int port = (Integer) RunnelConfig.CONFIG.defaultValues().get(setting);
     try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {

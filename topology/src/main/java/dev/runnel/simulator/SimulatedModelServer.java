@@ -43,6 +43,7 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -102,6 +103,7 @@ public final class SimulatedModelServer implements AutoCloseable {
   private final Queue<RecordedRequest> requests = new ConcurrentLinkedQueue<>();
   private final AtomicInteger openStreams = new AtomicInteger();
   private final AtomicLong ids = new AtomicLong();
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final List<Stream> waitingForResume = new ArrayList<>();
   private boolean paused;
   private volatile TokenObserver tokenObserver = TokenObserver.NONE;
@@ -215,8 +217,16 @@ public final class SimulatedModelServer implements AutoCloseable {
     return paused;
   }
 
+  /**
+   * Stops listening, then the event loops. Idempotent: a process's shutdown hook and its main
+   * thread may both close the server, and a second close after the loops ended must not touch the
+   * channel (its close would be handed to a terminated loop).
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     serverChannel.close().syncUninterruptibly();
     boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Test;
 
 class ConfigDocsTest {
   private static final String REGENERATE =
-      "The configuration reference is stale; regenerate it with: mvn -q -pl topology exec:java"
-          + " -Dexec.mainClass=dev.runnel.config.ConfigDocs -Dexec.args=";
+      "The configuration reference is stale; regenerate it with: mvn -q -B -pl topology -am package"
+          + " -Dmaven.test.skip=true && java -cp"
+          + " 'topology/target/runnel-topology-0.1.0-SNAPSHOT.jar:topology/target/lib/*'"
+          + " dev.runnel.config.ConfigDocs ";
 
   @Test
   void readmeReferenceMatchesTheConfigDefinition() throws Exception {

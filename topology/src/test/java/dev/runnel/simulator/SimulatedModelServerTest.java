@@ -1,12 +1,16 @@
 package dev.runnel.simulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -107,5 +111,22 @@ class SimulatedModelServerTest {
   void unknownPathIs404AndRecorded() throws Exception {
     assertThat(post("/v2/other", "{}", null).statusCode()).isEqualTo(404);
     assertThat(server.requests()).anyMatch(r -> r.path().equals("/v2/other"));
+  }
+
+  @Test
+  void closesTwiceFromTwoThreadsWithoutError() throws Exception {
+    // RunnelApplication's shutdown hook and its main thread both close the in-process simulator.
+    SimulatedModelServer other = SimulatedModelServer.start();
+    CompletableFuture<Void> hook = CompletableFuture.runAsync(other::close);
+    other.close();
+    hook.get(30, TimeUnit.SECONDS);
+    assertThatCode(other::close).doesNotThrowAnyException();
+    assertThatThrownBy(
+            () ->
+                HTTP.send(
+                    HttpRequest.newBuilder(URI.create(other.openAiBaseUrl() + "/models")).build(),
+                    HttpResponse.BodyHandlers.discarding()))
+        .as("the closed server no longer listens")
+        .isInstanceOf(java.io.IOException.class);
   }
 }

@@ -25,7 +25,7 @@ public final class StreamsSettings {
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     // The processor's wall-clock punctuator fires at most once per stream-thread loop, and an idle
     // loop waits poll.ms for input: 5 ms keeps finals and transactional deltas flowing at about 3%
-    // of a core when idle (DESIGN.md, measured facts).
+    // of a core when idle (measured on 2 cores: 1% at 100 ms, 3% at 10, 8% at 1).
     props.put(StreamsConfig.POLL_MS_CONFIG, 5);
     props.put(
         StreamsConfig.REPLICATION_FACTOR_CONFIG,

@@ -29,8 +29,8 @@ final class Replies {
 
   /**
    * Per request with an end record: the deltas whose (attempt, callId) equal those of its last end
-   * record, duplicates dropped, in sequence order, concatenated (the rule the README gives
-   * consumers).
+   * record, duplicates dropped, in sequence order, concatenated (the consumer rule in the README's
+   * Topics section).
    */
   static Map<String, String> texts(List<Chunk> chunks) {
     Map<String, Map<Integer, String>> deltas = new HashMap<>();
