@@ -178,12 +178,12 @@ public final class Gateway implements AutoCloseable {
                       ch.pipeline()
                           .addLast(connectionLimit)
                           .addLast(new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS))
+                          .addLast(new RequestDeadline(requestTimeout))
                           .addLast(
                               new HttpServerCodec(
                                   GatewayHandler.MAX_INITIAL_LINE_BYTES,
                                   GatewayHandler.MAX_HEADER_BYTES,
                                   8192))
-                          .addLast(new RequestDeadline(requestTimeout))
                           .addLast(new HttpServerKeepAliveHandler())
                           .addLast(new LimitedAggregator(maxBody))
                           .addLast(new ConnectionGuard())

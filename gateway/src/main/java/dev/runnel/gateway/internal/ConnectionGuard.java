@@ -26,6 +26,7 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
       ctx.fireChannelRead(msg);
       return;
     }
+    RequestDeadline.disarm(ctx.pipeline(), false);
     if (answering) {
       // A pipelining client: stop reading until the answers catch up.
       waiting.addLast(request);
@@ -46,10 +47,16 @@ public final class ConnectionGuard extends ChannelDuplexHandler {
     }
   }
 
+  /** True while a request is being answered. */
+  boolean answering() {
+    return answering;
+  }
+
   private void next(ChannelHandlerContext ctx) {
     FullHttpRequest request = waiting.pollFirst();
     if (request == null) {
       answering = false;
+      RequestDeadline.disarm(ctx.pipeline(), true);
       ctx.channel().config().setAutoRead(true);
       return;
     }
