@@ -57,6 +57,7 @@ class GatewayConnectionsTest {
   private static Gateway shortCompletion;
   private static Gateway shortIdle;
   private static Gateway twoConnections;
+  private static Gateway uncommittedEvents;
   private static Topic<String, Chunk> chunks;
   private static KafkaProducer<String, Chunk> producer;
   private static HttpClient http;
@@ -74,12 +75,21 @@ class GatewayConnectionsTest {
                 RunnelConfig.GATEWAY_IDLE_TIMEOUT_MS_CONFIG, 1000L,
                 RunnelConfig.GATEWAY_REQUEST_TIMEOUT_MS_CONFIG, 3000L));
     twoConnections = stack.startGateway(Map.of(RunnelConfig.GATEWAY_MAX_CONNECTIONS_CONFIG, 2));
+    // Event streams read uncommitted here; completions must still see committed finals only.
+    uncommittedEvents =
+        stack.startGateway(
+            Map.of(RunnelConfig.GATEWAY_CHUNKS_ISOLATION_CONFIG, "read_uncommitted"));
     chunks = Topics.from(new RunnelConfig(stack.settings())).chunks();
     producer = producer(null);
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     await()
         .atMost(Duration.ofSeconds(60))
-        .until(() -> shortCompletion.ready() && shortIdle.ready() && twoConnections.ready());
+        .until(
+            () ->
+                shortCompletion.ready()
+                    && shortIdle.ready()
+                    && twoConnections.ready()
+                    && uncommittedEvents.ready());
   }
 
   @AfterAll
@@ -260,16 +270,16 @@ class GatewayConnectionsTest {
   void aCompletionIsToldOnlyTheCommittedFinal() throws Exception {
     String session = "s-" + UUID.randomUUID();
     String request = "r-" + UUID.randomUUID();
-    int watchers = shortIdle.watchers();
+    int watchers = uncommittedEvents.watchers();
     CompletableFuture<HttpResponse<String>> response =
         http.sendAsync(
-            HttpRequest.newBuilder(URI.create(shortIdle.url() + "/v1/chat/completions"))
+            HttpRequest.newBuilder(URI.create(uncommittedEvents.url() + "/v1/chat/completions"))
                 .header("X-Runnel-Session", session)
                 .header("Idempotency-Key", request)
                 .POST(HttpRequest.BodyPublishers.ofString(completionBody()))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-    await().atMost(Duration.ofSeconds(10)).until(() -> shortIdle.watchers() > watchers);
+    await().atMost(Duration.ofSeconds(10)).until(() -> uncommittedEvents.watchers() > watchers);
     try (KafkaProducer<String, Chunk> tx = producer("gw-test-" + UUID.randomUUID())) {
       tx.initTransactions();
       tx.beginTransaction();
