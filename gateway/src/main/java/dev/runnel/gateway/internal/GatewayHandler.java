@@ -21,6 +21,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.io.InputStream;
@@ -458,7 +460,6 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     ChunkFeed.Subscription sub =
         completionFeed.subscribe(session, Optional.empty(), Optional.of(requestId), watcher);
     exchange.onEnd(sub::cancel);
-    ctx.channel().closeFuture().addListener(f -> sub.cancel());
     if (!chat.stream()) {
       ScheduledFuture<?> timeout =
           ctx.executor()
@@ -503,10 +504,12 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     private volatile boolean ended;
     private Map<String, String> headers = Map.of();
 
+    private final GenericFutureListener<Future<? super Void>> onClose = f -> end();
+
     Exchange(ChannelHandlerContext ctx, boolean keepAlive) {
       this.ctx = ctx;
       this.keepAlive = keepAlive;
-      ctx.channel().closeFuture().addListener(f -> end());
+      ctx.channel().closeFuture().addListener(onClose);
     }
 
     /** The connection closes after the answer. */
@@ -577,6 +580,8 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     private void write(
         HttpResponseStatus status, String type, byte[] body, Map<String, String> extra) {
       end();
+      // A keep-alive connection carries many requests: each answered one lets go of it.
+      ctx.channel().closeFuture().removeListener(onClose);
       if (!ctx.channel().isActive()) {
         return;
       }
