@@ -2,9 +2,13 @@ package dev.runnel.gateway;
 
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.gateway.internal.ChunkFeed;
+import dev.runnel.gateway.internal.ConnectionGuard;
+import dev.runnel.gateway.internal.ConnectionLimit;
 import dev.runnel.gateway.internal.GatewayHandler;
 import dev.runnel.gateway.internal.LimitedAggregator;
+import dev.runnel.gateway.internal.RequestDeadline;
 import dev.runnel.topics.Topics;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -20,6 +24,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -39,25 +44,44 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+  private static final String READ_COMMITTED = "read_committed";
 
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final Channel server;
-  private final ChunkFeed feed;
+  private final Feeds feeds;
   private final GatewayHandler handler;
   private final PrometheusMeterRegistry registry;
+
+  /** The feed behind event streams and the read_committed one behind completions (maybe one). */
+  private record Feeds(ChunkFeed events, ChunkFeed completions) {
+    boolean ready() {
+      return events.ready() && completions.ready();
+    }
+
+    int watchers() {
+      return events.watcherCount() + (completions == events ? 0 : completions.watcherCount());
+    }
+
+    void close() {
+      events.close();
+      if (completions != events) {
+        completions.close();
+      }
+    }
+  }
 
   private Gateway(
       EventLoopGroup boss,
       EventLoopGroup workers,
       Channel server,
-      ChunkFeed feed,
+      Feeds feeds,
       GatewayHandler handler,
       PrometheusMeterRegistry registry) {
     this.boss = boss;
     this.workers = workers;
     this.server = server;
-    this.feed = feed;
+    this.feeds = feeds;
     this.handler = handler;
     this.registry = registry;
   }
@@ -74,19 +98,51 @@ public final class Gateway implements AutoCloseable {
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
-    ChunkFeed feed =
-        new ChunkFeed(
-            clientProps,
-            topics.chunks(),
-            config.getString(RunnelConfig.GATEWAY_CHUNKS_ISOLATION_CONFIG),
+    ChunkFeed.Limits limits =
+        new ChunkFeed.Limits(
             config.getInt(RunnelConfig.GATEWAY_REPLAY_CHUNKS_CONFIG),
+            config.getLong(RunnelConfig.GATEWAY_REPLAY_SESSION_MAX_BYTES_CONFIG),
             config.getInt(RunnelConfig.GATEWAY_REPLAY_SESSIONS_CONFIG),
-            Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_CATCHUP_TIMEOUT_MS_CONFIG)),
-            registry);
-    feed.start();
+            config.getLong(RunnelConfig.GATEWAY_REPLAY_MAX_BYTES_CONFIG),
+            config.getInt(RunnelConfig.GATEWAY_CATCHUP_THREADS_CONFIG),
+            config.getInt(RunnelConfig.GATEWAY_CATCHUP_QUEUE_CONFIG),
+            Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_CATCHUP_TIMEOUT_MS_CONFIG)));
+    String isolation = config.getString(RunnelConfig.GATEWAY_CHUNKS_ISOLATION_CONFIG);
+    Feeds feeds;
+    if (isolation.equals(READ_COMMITTED)) {
+      ChunkFeed feed =
+          new ChunkFeed(clientProps, topics.chunks(), isolation, limits, registry, Tags.empty());
+      feeds = new Feeds(feed, feed);
+    } else {
+      // Completions decide a final on an end record, so they must never see an aborted one.
+      feeds =
+          new Feeds(
+              new ChunkFeed(
+                  clientProps,
+                  topics.chunks(),
+                  isolation,
+                  limits,
+                  registry,
+                  Tags.of("feed", "events")),
+              new ChunkFeed(
+                  clientProps,
+                  topics.chunks(),
+                  READ_COMMITTED,
+                  limits,
+                  registry,
+                  Tags.of("feed", "completions")));
+      feeds.completions().start();
+    }
+    feeds.events().start();
+    int maxConnections = config.getInt(RunnelConfig.GATEWAY_MAX_CONNECTIONS_CONFIG);
+    long idleMs = config.getLong(RunnelConfig.GATEWAY_IDLE_TIMEOUT_MS_CONFIG);
+    Duration requestTimeout =
+        Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_REQUEST_TIMEOUT_MS_CONFIG));
+    ConnectionLimit connectionLimit = new ConnectionLimit(maxConnections);
     GatewayHandler handler =
         new GatewayHandler(
-            feed,
+            feeds.events(),
+            feeds.completions(),
             clientProps,
             topics.prompts(),
             registry,
@@ -120,24 +176,32 @@ public final class Gateway implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                       ch.pipeline()
-                          .addLast(new HttpServerCodec())
+                          .addLast(connectionLimit)
+                          .addLast(new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS))
+                          .addLast(new RequestDeadline(requestTimeout))
+                          .addLast(
+                              new HttpServerCodec(
+                                  GatewayHandler.MAX_INITIAL_LINE_BYTES,
+                                  GatewayHandler.MAX_HEADER_BYTES,
+                                  8192))
                           .addLast(new HttpServerKeepAliveHandler())
                           .addLast(new LimitedAggregator(maxBody))
+                          .addLast(new ConnectionGuard())
                           .addLast(handler);
                     }
                   })
               .bind(bind)
               .sync()
               .channel();
-      Gateway gateway = new Gateway(boss, workers, server, feed, handler, registry);
+      Gateway gateway = new Gateway(boss, workers, server, feeds, handler, registry);
       log.info("Gateway listening on {}", gateway.url());
       return gateway;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      shutdown(boss, workers, feed, handler, registry);
+      shutdown(boss, workers, feeds, handler, registry);
       throw new IllegalStateException("Interrupted while binding " + bind, e);
     } catch (RuntimeException e) {
-      shutdown(boss, workers, feed, handler, registry);
+      shutdown(boss, workers, feeds, handler, registry);
       throw new IllegalStateException("Cannot listen on " + bind + ": " + e.getMessage(), e);
     }
   }
@@ -155,24 +219,24 @@ public final class Gateway implements AutoCloseable {
 
   /** True once the chunk feed follows every partition (what {@code /ready} answers). */
   public boolean ready() {
-    return feed.ready();
+    return feeds.ready();
   }
 
   /** Open watchers: event streams and completions waiting for chunks. */
   public int watchers() {
-    return feed.watcherCount();
+    return feeds.watchers();
   }
 
   @Override
   public void close() {
     server.close().syncUninterruptibly();
-    shutdown(boss, workers, feed, handler, registry);
+    shutdown(boss, workers, feeds, handler, registry);
   }
 
   private static void shutdown(
       EventLoopGroup boss,
       EventLoopGroup workers,
-      ChunkFeed feed,
+      Feeds feed,
       GatewayHandler handler,
       PrometheusMeterRegistry registry) {
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);

@@ -5,8 +5,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.runnel.config.RunnelConfig;
+import dev.runnel.schemas.Chunk;
+import dev.runnel.schemas.FinishReason;
 import dev.runnel.simulator.SimulatedReplies;
 import dev.runnel.simulator.SimulatorSettings;
+import dev.runnel.topics.Topic;
+import dev.runnel.topics.Topics;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -18,9 +23,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -29,8 +38,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The chat page in headless Chromium (Debian's package), driven over the DevTools protocol: a
- * prompt's reply grows on screen before it is complete, a restarted attempt is shown as such, and a
- * failed request shows its error.
+ * prompt's reply grows on screen before it is complete, a restarted attempt is shown as such, a
+ * failed request shows its error, and a second model call under the same attempt (another callId)
+ * replaces the first call's text.
  */
 @Tag("integration")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -143,6 +153,33 @@ class ChatPageBrowserTest {
     return page.eval("document.querySelectorAll('.reply').length").asInt();
   }
 
+  private static KafkaProducer<String, Chunk> chunkProducer() {
+    Topic<String, Chunk> chunks = Topics.from(new RunnelConfig(runnel.stack.settings())).chunks();
+    return new KafkaProducer<>(
+        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, runnel.broker.bootstrapServers()),
+        chunks.keySerde().serializer(),
+        chunks.valueSerde().serializer());
+  }
+
+  private static Chunk chunk(
+      String session, String request, String callId, int sequence, String delta, boolean end) {
+    return Chunk.newBuilder()
+        .setSessionId(session)
+        .setRequestId(request)
+        .setAttempt(1)
+        .setCallId(callId)
+        .setSequence(sequence)
+        .setDelta(delta)
+        .setEnd(end)
+        .setFinishReason(end ? FinishReason.STOP : null)
+        .build();
+  }
+
+  private static void write(KafkaProducer<String, Chunk> producer, Chunk chunk) throws Exception {
+    Topic<String, Chunk> chunks = Topics.from(new RunnelConfig(runnel.stack.settings())).chunks();
+    producer.send(new ProducerRecord<>(chunks.name(), chunk.getSessionId(), chunk)).get();
+  }
+
   private static void send(Cdp page, String prompt) throws Exception {
     String quoted = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(prompt);
     page.eval(
@@ -217,6 +254,27 @@ class ChatPageBrowserTest {
       assertThat(failed.state()).isEqualTo("error");
       assertThat(failed.error()).startsWith("error ");
       assertThat(page.eval("document.getElementById('session').value").asText()).isEqualTo(session);
+
+      // 4. A second model call under the same attempt (its start was rolled back and rerun):
+      // the page drops the first call's text and shows the call the end record names.
+      String request = "rerun-" + UUID.randomUUID();
+      try (KafkaProducer<String, Chunk> producer = chunkProducer()) {
+        write(
+            producer, chunk(session, request, "call-a", 0, "text of a call that was lost", false));
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> replyCount(page) == 4 && lastReply(page).text().contains("lost"));
+        write(producer, chunk(session, request, "call-b", 0, "the rerun's ", false));
+        write(producer, chunk(session, request, "call-b", 1, "reply", false));
+        write(producer, chunk(session, request, "call-b", 2, "", true));
+      }
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> lastReply(page).state().equals("done"));
+      Sample rerun = lastReply(page);
+      assertThat(rerun.text()).isEqualTo("the rerun's reply");
+      assertThat(rerun.notes()).isEqualTo(1);
       page.screenshot(Path.of("target", "chat-page.png"));
     }
   }

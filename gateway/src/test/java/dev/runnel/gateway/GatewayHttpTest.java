@@ -189,6 +189,55 @@ class GatewayHttpTest {
     HttpResponse<String> response = send(gateway, "GET", "/v1/sessions/" + session(), null);
     assertThat(response.statusCode()).isEqualTo(404);
     assertThat(json(response).at("/error/code").asText()).isEqualTo("unknown_session");
+    assertThat(json(response).at("/error/type").asText()).isEqualTo("not_found_error");
+  }
+
+  private static final String ONE_TURN =
+      """
+      {"model":"runnel-sim","stream":%s,"messages":[{"role":"user","content":"refuse this"}]}
+      """;
+
+  @Test
+  void aModelsBadRequestIsTheCallers400AndSdksDoNotRetryIt() throws Exception {
+    simulator.enqueue("fault=bad_request");
+    HttpResponse<String> response =
+        send(
+            gateway,
+            "POST",
+            "/v1/chat/completions",
+            ONE_TURN.formatted("false"),
+            "X-Runnel-Session",
+            session());
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(400);
+    assertThat(response.headers().firstValue("x-should-retry")).contains("false");
+    JsonNode error = json(response).get("error");
+    assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(error.get("code").asText()).isEqualTo("bad_request");
+  }
+
+  @Test
+  void aStreamedModelFailureIsAnErrorEventNotAnEmptyReply() throws Exception {
+    simulator.enqueue("fault=bad_request");
+    HttpResponse<String> response =
+        send(
+            gateway,
+            "POST",
+            "/v1/chat/completions",
+            ONE_TURN.formatted("true"),
+            "X-Runnel-Session",
+            session());
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    List<String> lines = response.body().lines().toList();
+    int event = lines.indexOf("event: error");
+    assertThat(event).as(response.body()).isNotNegative();
+    JsonNode error = JSON.readTree(lines.get(event + 1).substring("data: ".length())).get("error");
+    assertThat(error.get("code").asText()).isEqualTo("bad_request");
+    assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(response.body())
+        .doesNotContain("[DONE]")
+        .doesNotContain("\"finish_reason\":\"stop\"");
   }
 
   @Test

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The official {@code openai} npm client, unmodified, pointed at the gateway's base URL: a streamed
- * completion and a whole one, with the simulated model's replies.
+ * completion and a whole one, with the simulated model's replies, and a failed stream, which the
+ * client must raise as an error.
  */
 @Tag("integration")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -82,6 +83,28 @@ class OpenAiNodeClientTest {
     assertThat(out.get("finish").asText()).isEqualTo("stop");
     assertThat(out.get("wholeText").asText())
         .isEqualTo(SimulatedReplies.reply("a question from node again", TOKENS));
+  }
+
+  @Test
+  void theOfficialClientReportsAFailedStreamAsAnError() throws Exception {
+    runnel.simulator.enqueue("fault=bad_request");
+    Result result =
+        run(
+            List.of(
+                "node",
+                "fail.mjs",
+                runnel.gateway.url() + "/v1",
+                "openai-" + UUID.randomUUID(),
+                "a question the model refuses"),
+            Duration.ofMinutes(2));
+
+    assertThat(result.exit).as(result.output).isZero();
+    String lastLine = result.output.strip().lines().reduce((a, b) -> b).orElse("");
+    JsonNode out = new ObjectMapper().readTree(lastLine);
+    assertThat(out.get("threw").asBoolean()).as(lastLine).isTrue();
+    assertThat(out.get("apiError").asBoolean()).isTrue();
+    assertThat(out.get("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(out.get("code").asText()).isEqualTo("bad_request");
   }
 
   private record Result(int exit, String output) {}

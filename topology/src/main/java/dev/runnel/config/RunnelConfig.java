@@ -266,8 +266,52 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String GATEWAY_CHUNKS_ISOLATION_CONFIG =
       "runnel.gateway.chunks.isolation.level";
   private static final String GATEWAY_CHUNKS_ISOLATION_DOC =
-      "isolation.level of the gateway's chunk consumer. read_uncommitted shows immediate-lane"
-          + " deltas at once; read_committed shows only committed records (transactional lane).";
+      "isolation.level of the chunk consumer behind the events streams. read_committed (the"
+          + " default) never shows a record of an aborted transaction; immediate-lane deltas are"
+          + " not transactional, so they show at once unless a transaction is open on their"
+          + " partition (then at its commit, within the topology's commit interval)."
+          + " read_uncommitted shows every record the moment it is written, including end records"
+          + " and transactional-lane deltas that are later aborted. Chat completions always read"
+          + " committed records (with read_uncommitted here, the gateway runs a second consumer"
+          + " for them), so a client is never told a final the session state will not hold.";
+
+  public static final String GATEWAY_MAX_CONNECTIONS_CONFIG = "runnel.gateway.max.connections";
+  private static final String GATEWAY_MAX_CONNECTIONS_DOC =
+      "Most connections the gateway keeps open; one more is answered 503 with Retry-After and"
+          + " closed.";
+
+  public static final String GATEWAY_IDLE_TIMEOUT_MS_CONFIG = "runnel.gateway.idle.timeout.ms";
+  private static final String GATEWAY_IDLE_TIMEOUT_MS_DOC =
+      "A connection on which nothing was read or written for this long, and no request is being"
+          + " answered, is closed (idle keep-alive connections, requests whose bytes stopped"
+          + " coming). Event streams are not idle: they send a keep-alive comment every 15 s.";
+
+  public static final String GATEWAY_REQUEST_TIMEOUT_MS_CONFIG =
+      "runnel.gateway.request.timeout.ms";
+  private static final String GATEWAY_REQUEST_TIMEOUT_MS_DOC =
+      "How long a request may take to arrive whole, from its first line; a slower one is answered"
+          + " 408 and its connection closed.";
+
+  public static final String GATEWAY_CATCHUP_THREADS_CONFIG = "runnel.gateway.catchup.threads";
+  private static final String GATEWAY_CATCHUP_THREADS_DOC =
+      "Threads that serve resumes older than the in-memory buffer by reading the chunks topic.";
+
+  public static final String GATEWAY_CATCHUP_QUEUE_CONFIG = "runnel.gateway.catchup.queue";
+  private static final String GATEWAY_CATCHUP_QUEUE_DOC =
+      "Resumes from the topic that may wait for a thread; one more is answered 503 with"
+          + " Retry-After.";
+
+  public static final String GATEWAY_REPLAY_SESSION_MAX_BYTES_CONFIG =
+      "runnel.gateway.replay.session.max.bytes";
+  private static final String GATEWAY_REPLAY_SESSION_MAX_BYTES_DOC =
+      "Estimated bytes of recent chunks one session keeps in the gateway's memory for resumes;"
+          + " the oldest go first.";
+
+  public static final String GATEWAY_REPLAY_MAX_BYTES_CONFIG = "runnel.gateway.replay.max.bytes";
+  private static final String GATEWAY_REPLAY_MAX_BYTES_DOC =
+      "Estimated bytes of recent chunks all sessions together keep in the gateway's memory;"
+          + " beyond it the least recently written sessions without a watcher are dropped, then"
+          + " the oldest chunks of watched ones.";
 
   public static final String GATEWAY_REPLAY_CHUNKS_CONFIG = "runnel.gateway.replay.chunks";
   private static final String GATEWAY_REPLAY_CHUNKS_DOC =
@@ -573,10 +617,59 @@ public final class RunnelConfig extends AbstractConfig {
           .define(
               GATEWAY_CHUNKS_ISOLATION_CONFIG,
               Type.STRING,
-              "read_uncommitted",
+              "read_committed",
               ValidString.in("read_uncommitted", "read_committed"),
               Importance.MEDIUM,
               GATEWAY_CHUNKS_ISOLATION_DOC)
+          .define(
+              GATEWAY_MAX_CONNECTIONS_CONFIG,
+              Type.INT,
+              10_000,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              GATEWAY_MAX_CONNECTIONS_DOC)
+          .define(
+              GATEWAY_IDLE_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              60_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_IDLE_TIMEOUT_MS_DOC)
+          .define(
+              GATEWAY_REQUEST_TIMEOUT_MS_CONFIG,
+              Type.LONG,
+              30_000L,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_REQUEST_TIMEOUT_MS_DOC)
+          .define(
+              GATEWAY_CATCHUP_THREADS_CONFIG,
+              Type.INT,
+              2,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_CATCHUP_THREADS_DOC)
+          .define(
+              GATEWAY_CATCHUP_QUEUE_CONFIG,
+              Type.INT,
+              16,
+              Range.atLeast(1),
+              Importance.LOW,
+              GATEWAY_CATCHUP_QUEUE_DOC)
+          .define(
+              GATEWAY_REPLAY_SESSION_MAX_BYTES_CONFIG,
+              Type.LONG,
+              256L * 1024,
+              Range.atLeast(1024),
+              Importance.LOW,
+              GATEWAY_REPLAY_SESSION_MAX_BYTES_DOC)
+          .define(
+              GATEWAY_REPLAY_MAX_BYTES_CONFIG,
+              Type.LONG,
+              64L * 1024 * 1024,
+              Range.atLeast(1024),
+              Importance.LOW,
+              GATEWAY_REPLAY_MAX_BYTES_DOC)
           .define(
               GATEWAY_REPLAY_CHUNKS_CONFIG,
               Type.INT,

@@ -5,6 +5,7 @@ import dev.runnel.topics.Topic;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -15,11 +16,16 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.Function;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -43,6 +49,13 @@ import org.slf4j.LoggerFactory;
  * partition from that offset, which hands over to the live feed under the session's lock, so the
  * client sees no gap and no duplicate (every watcher also drops any offset it has already had).
  *
+ * <p>Memory is bounded by bytes: each session keeps at most {@code replaySessionBytes} of recent
+ * chunks, all sessions together at most {@code replayMaxBytes} (the least recently written sessions
+ * without a watcher go first, then the oldest chunks of watched ones). A subscription to a session
+ * with no chunks in memory creates its entry only while it watches. Resumes from the topic run on a
+ * few threads with a bounded queue; when it is full, {@link #subscribe} refuses with {@link Busy}
+ * before anything is sent.
+ *
  * <p>Limitations: partitions added to the topic after start are not followed until restart; the
  * feed relies on chunks being partitioned by the default partitioner over the session id (as Kafka
  * Streams and the immediate lane do).
@@ -58,18 +71,18 @@ public final class ChunkFeed implements AutoCloseable {
   private final Map<String, Object> clientProps;
   private final Topic<String, Chunk> topic;
   private final String isolationLevel;
-  private final int replayChunks;
-  private final int replaySessions;
-  private final Duration catchUpTimeout;
+  private final Limits limits;
+  private final AtomicLong bufferedBytes = new AtomicLong();
   private final Deserializer<Chunk> chunkDeserializer;
   private final ConcurrentHashMap<String, SessionEntry> sessions = new ConcurrentHashMap<>();
-  private final ExecutorService catchUps;
+  private final ThreadPoolExecutor catchUps;
   private final Thread thread;
   private final Counter chunksConsumed;
   private final Counter catchUpsStarted;
   private final AtomicInteger watchers = new AtomicInteger();
   private final String clientId;
-  private volatile KafkaConsumer<String, byte[]> consumer;
+  private final Function<Map<String, Object>, Consumer<String, byte[]>> consumers;
+  private volatile Consumer<String, byte[]> consumer;
   private volatile boolean ready;
   private volatile boolean closed;
   private volatile Throwable failure;
@@ -77,43 +90,109 @@ public final class ChunkFeed implements AutoCloseable {
   // its session's entry. Rises when an entry is evicted.
   private volatile AtomicLongArray floor;
 
+  /** How much the feed may hold and do at once. */
+  public record Limits(
+      int replayChunks,
+      long replaySessionBytes,
+      int replaySessions,
+      long replayMaxBytes,
+      int catchUpThreads,
+      int catchUpQueue,
+      Duration catchUpTimeout) {}
+
+  /** Refused: every resume-from-topic slot is taken; come back after {@link #retryAfterSeconds}. */
+  public static final class Busy extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Busy(String message) {
+      super(message, null, false, false);
+    }
+
+    public int retryAfterSeconds() {
+      return 1;
+    }
+  }
+
+  /**
+   * A feed reading with {@code isolationLevel}; its meters carry {@code tags} (empty when it is the
+   * gateway's only feed).
+   */
   public ChunkFeed(
       Map<String, Object> clientProps,
       Topic<String, Chunk> topic,
       String isolationLevel,
-      int replayChunks,
-      int replaySessions,
-      Duration catchUpTimeout,
-      MeterRegistry registry) {
+      Limits limits,
+      MeterRegistry registry,
+      Tags tags) {
+    this(
+        clientProps,
+        topic,
+        isolationLevel,
+        limits,
+        registry,
+        tags,
+        props -> new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer()));
+  }
+
+  /** The same, with {@code consumers} making the shared consumer and each resume's reader. */
+  ChunkFeed(
+      Map<String, Object> clientProps,
+      Topic<String, Chunk> topic,
+      String isolationLevel,
+      Limits limits,
+      MeterRegistry registry,
+      Tags tags,
+      Function<Map<String, Object>, Consumer<String, byte[]>> consumers) {
+    this.consumers = consumers;
     this.clientProps = Map.copyOf(clientProps);
     this.topic = topic;
     this.isolationLevel = isolationLevel;
-    this.replayChunks = replayChunks;
-    this.replaySessions = replaySessions;
-    this.catchUpTimeout = catchUpTimeout;
+    this.limits = limits;
     this.chunkDeserializer = topic.valueSerde().deserializer();
     this.clientId = CONSUMER_CLIENT_ID_PREFIX + INSTANCES.incrementAndGet();
     this.catchUps =
-        Executors.newFixedThreadPool(
-            2,
+        new ThreadPoolExecutor(
+            limits.catchUpThreads(),
+            limits.catchUpThreads(),
+            0,
+            TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(limits.catchUpQueue()),
             r -> {
               Thread t = new Thread(r, "runnel-gateway-catchup");
               t.setDaemon(true);
               return t;
-            });
+            },
+            new ThreadPoolExecutor.AbortPolicy());
     this.thread = new Thread(this::run, clientId);
     this.thread.setDaemon(true);
-    this.chunksConsumed = registry.counter("runnel.gateway.chunks.consumed");
-    this.catchUpsStarted = registry.counter("runnel.gateway.resume.catchups");
+    this.chunksConsumed = registry.counter("runnel.gateway.chunks.consumed", tags);
+    this.catchUpsStarted = registry.counter("runnel.gateway.resume.catchups", tags);
     Gauge.builder("runnel.gateway.watchers", watchers, AtomicInteger::get)
         .description("Open watchers (server-sent event streams and completions) of this instance")
+        .tags(tags)
         .register(registry);
     Gauge.builder("runnel.gateway.sessions.buffered", sessions, Map::size)
         .description("Sessions whose recent chunks this instance keeps for resumes")
+        .tags(tags)
+        .register(registry);
+    Gauge.builder("runnel.gateway.buffered.bytes", bufferedBytes, AtomicLong::get)
+        .description("Estimated bytes of recent chunks this instance keeps for resumes")
+        .tags(tags)
         .register(registry);
     Gauge.builder("runnel.gateway.chunk.consumers", () -> consumer == null ? 0 : 1)
-        .description("Kafka consumers following the chunks topic (one per instance)")
+        .description("Kafka consumers following the chunks topic (one per feed)")
+        .tags(tags)
         .register(registry);
+  }
+
+  /** Sessions with an entry in memory (buffered chunks or a watcher). */
+  public int sessionCount() {
+    return sessions.size();
+  }
+
+  /** Estimated bytes of chunks held for resumes. */
+  public long bufferedBytes() {
+    return bufferedBytes.get();
   }
 
   /** Starts following the topic from its end. */
@@ -137,8 +216,7 @@ public final class ChunkFeed implements AutoCloseable {
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel);
-    try (KafkaConsumer<String, byte[]> c =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (Consumer<String, byte[]> c = consumers.apply(props)) {
       consumer = c;
       List<TopicPartition> partitions = partitionsOf(c);
       c.assign(partitions);
@@ -168,7 +246,7 @@ public final class ChunkFeed implements AutoCloseable {
     }
   }
 
-  private List<TopicPartition> partitionsOf(KafkaConsumer<String, byte[]> c) {
+  private List<TopicPartition> partitionsOf(Consumer<String, byte[]> c) {
     List<PartitionInfo> infos = c.partitionsFor(topic.name(), Duration.ofSeconds(60));
     if (infos == null || infos.isEmpty()) {
       throw new IllegalStateException("Topic " + topic.name() + " does not exist");
@@ -215,7 +293,8 @@ public final class ChunkFeed implements AutoCloseable {
         if (entry.dead) {
           continue;
         }
-        entry.append(event, replayChunks);
+        bufferedBytes.addAndGet(
+            entry.append(event, limits.replayChunks(), limits.replaySessionBytes()));
         entry.deliver(event);
         return;
       }
@@ -228,8 +307,8 @@ public final class ChunkFeed implements AutoCloseable {
   }
 
   private void evictIfNeeded() {
-    int excess = sessions.size() - replaySessions;
-    if (excess <= 0) {
+    int excess = sessions.size() - limits.replaySessions();
+    if (excess <= 0 && bufferedBytes.get() <= limits.replayMaxBytes()) {
       return;
     }
     List<SessionEntry> idle = new ArrayList<>();
@@ -239,21 +318,42 @@ public final class ChunkFeed implements AutoCloseable {
       }
     }
     idle.sort(Comparator.comparingLong(e -> e.lastWrite));
-    for (Iterator<SessionEntry> it = idle.iterator(); it.hasNext() && excess > 0; ) {
+    for (Iterator<SessionEntry> it = idle.iterator();
+        it.hasNext() && (excess > 0 || bufferedBytes.get() > limits.replayMaxBytes()); ) {
       SessionEntry entry = it.next();
       synchronized (entry) {
         if (!entry.subscriptions.isEmpty()) {
           continue;
         }
-        entry.dead = true;
-        sessions.remove(entry.sessionId, entry);
-        if (!entry.buffer.isEmpty()) {
-          long next = entry.buffer.peekLast().offset() + 1;
-          floor.accumulateAndGet(entry.partition, next, Math::max);
-        }
+        remove(entry);
         excess--;
       }
     }
+    if (bufferedBytes.get() <= limits.replayMaxBytes()) {
+      return;
+    }
+    // Watched sessions alone pass the budget: they keep half of their chunks, newest first (a
+    // resume from further back reads the topic).
+    List<SessionEntry> watched = new ArrayList<>(sessions.values());
+    watched.sort(Comparator.comparingLong(e -> e.lastWrite));
+    for (SessionEntry entry : watched) {
+      if (bufferedBytes.get() <= limits.replayMaxBytes()) {
+        return;
+      }
+      synchronized (entry) {
+        bufferedBytes.addAndGet(-entry.trim(entry.bytes / 2));
+      }
+    }
+  }
+
+  /** Drops {@code entry}; its caller holds the entry's lock. */
+  private void remove(SessionEntry entry) {
+    entry.dead = true;
+    sessions.remove(entry.sessionId, entry);
+    bufferedBytes.addAndGet(-entry.bytes);
+    // What the entry held or dropped is no longer in memory: a new entry covers only later records.
+    long next = entry.buffer.isEmpty() ? entry.coveredFrom : entry.buffer.peekLast().offset() + 1;
+    floor.accumulateAndGet(entry.partition, next, Math::max);
   }
 
   /** The partition the default partitioner gives {@code sessionId}. */
@@ -286,20 +386,28 @@ public final class ChunkFeed implements AutoCloseable {
       EventId after = resumeAfter.get();
       if (after.partition() != partition) {
         sub.cancel();
-        w.fail(
-            "bad_last_event_id",
-            "Last-Event-ID "
+        throw new IllegalArgumentException(
+            "event "
                 + after.partition()
                 + "-"
                 + after.offset()
                 + " is not of session "
                 + sessionId);
-        return sub;
       }
       sub.lastOffset = after.offset();
       if (!tryJoin(sub, partition, after.offset() + 1)) {
+        try {
+          catchUps.execute(() -> catchUp(sub, partition));
+        } catch (RejectedExecutionException e) {
+          sub.cancel();
+          throw new Busy(
+              "every resume from the topic is taken ("
+                  + limits.catchUpThreads()
+                  + " running, "
+                  + limits.catchUpQueue()
+                  + " waiting); retry shortly");
+        }
         catchUpsStarted.increment();
-        catchUps.execute(() -> catchUp(sub, partition));
       }
       return sub;
     }
@@ -337,6 +445,9 @@ public final class ChunkFeed implements AutoCloseable {
           continue;
         }
         if (from < entry.coveredFrom) {
+          if (entry.subscriptions.isEmpty() && entry.buffer.isEmpty()) {
+            remove(entry);
+          }
           return false;
         }
         if (sub.cancelled) {
@@ -362,9 +473,8 @@ public final class ChunkFeed implements AutoCloseable {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel);
     TopicPartition tp = new TopicPartition(topic.name(), partition);
-    long deadline = System.nanoTime() + catchUpTimeout.toNanos();
-    try (KafkaConsumer<String, byte[]> reader =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+    long deadline = System.nanoTime() + limits.catchUpTimeout().toNanos();
+    try (Consumer<String, byte[]> reader = consumers.apply(props)) {
       reader.assign(List.of(tp));
       reader.seek(tp, sub.lastOffset + 1);
       while (!sub.cancelled && System.nanoTime() < deadline) {
@@ -385,7 +495,7 @@ public final class ChunkFeed implements AutoCloseable {
       if (!sub.cancelled) {
         sub.cancel();
         sub.watcher.fail(
-            "resume_timeout", "could not read the missed chunks within " + catchUpTimeout);
+            "resume_timeout", "could not read the missed chunks within " + limits.catchUpTimeout());
       }
     } catch (RuntimeException e) {
       log.warn("Resuming session {} from the topic failed", sub.sessionId, e);
@@ -394,10 +504,24 @@ public final class ChunkFeed implements AutoCloseable {
     }
   }
 
+  /** An estimate of what {@code event} occupies on the heap: its strings and a fixed overhead. */
+  static long sizeOf(ChunkEvent event) {
+    Chunk c = event.chunk();
+    long chars =
+        c.getDelta().length()
+            + c.getSessionId().length()
+            + c.getRequestId().length()
+            + (c.getCallId() == null ? 0 : c.getCallId().length())
+            + (c.getError() == null
+                ? 0
+                : c.getError().getKind().length() + c.getError().getMessage().length());
+    return 2 * chars + 256;
+  }
+
   @Override
   public void close() {
     closed = true;
-    KafkaConsumer<String, byte[]> c = consumer;
+    Consumer<String, byte[]> c = consumer;
     if (c != null) {
       c.wakeup();
     }
@@ -444,6 +568,10 @@ public final class ChunkFeed implements AutoCloseable {
       if (current != null) {
         synchronized (current) {
           current.subscriptions.remove(this);
+          // An entry made only for watching goes with its last watcher.
+          if (current.subscriptions.isEmpty() && current.buffer.isEmpty() && !current.dead) {
+            remove(current);
+          }
         }
       }
     }
@@ -454,6 +582,7 @@ public final class ChunkFeed implements AutoCloseable {
     final int partition;
     final ArrayDeque<ChunkEvent> buffer = new ArrayDeque<>();
     final List<Subscription> subscriptions = new ArrayList<>();
+    long bytes;
     long coveredFrom;
     long lastWrite = System.nanoTime();
     boolean dead;
@@ -470,12 +599,34 @@ public final class ChunkFeed implements AutoCloseable {
       return last == null || last.chunk().getEnd() ? null : last.chunk().getRequestId();
     }
 
-    void append(ChunkEvent event, int max) {
+    /** Adds {@code event}, dropping the oldest past either bound; returns the change in bytes. */
+    long append(ChunkEvent event, int maxChunks, long maxBytes) {
       buffer.addLast(event);
+      long size = sizeOf(event);
+      bytes += size;
       lastWrite = System.nanoTime();
-      while (buffer.size() > max) {
-        coveredFrom = buffer.pollFirst().offset() + 1;
+      long dropped = 0;
+      while (buffer.size() > maxChunks || (bytes > maxBytes && buffer.size() > 1)) {
+        dropped += dropFirst();
       }
+      return size - dropped;
+    }
+
+    /** Drops the oldest chunks until at most {@code keepBytes} remain; returns the bytes freed. */
+    long trim(long keepBytes) {
+      long freed = 0;
+      while (bytes > keepBytes && !buffer.isEmpty()) {
+        freed += dropFirst();
+      }
+      return freed;
+    }
+
+    private long dropFirst() {
+      ChunkEvent first = buffer.pollFirst();
+      coveredFrom = first.offset() + 1;
+      long size = sizeOf(first);
+      bytes -= size;
+      return size;
     }
 
     void deliver(ChunkEvent event) {

@@ -5,16 +5,26 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.FinishReason;
 import dev.runnel.schemas.TokenUsage;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
  * Turns one request's chunks into an OpenAI chat completion: {@code chat.completion.chunk} events
  * ending with {@code data: [DONE]} when streaming, one {@code chat.completion} object otherwise.
  *
- * <p>A restarted attempt cannot be retracted from an OpenAI client, so when streaming, the new
- * attempt's text is checked against what was already sent: while it repeats it, nothing is sent;
- * past it, only the new part is. If it differs, the stream ends with an error event rather than a
- * reply that mixes two attempts.
+ * <p>The reply is the deltas, in sequence order, of the model call (attempt and call id) that the
+ * end record names. While streaming, the call shown is the latest one: a delta of a higher attempt,
+ * or of the same attempt and another call id, starts over. A restart cannot be retracted from an
+ * OpenAI client, so the new call's text is checked against what was already sent ({@link
+ * SentText}): while it repeats it, nothing is sent; past it, only the new part is. If it differs,
+ * the stream ends with an error event rather than a reply that mixes two calls.
+ *
+ * <p>A failure is sent as {@code event: error} with {@code data: {"error":{...}}}: the {@code
+ * openai} npm client throws on the {@code error} field, LangChain4j's OpenAI client on the event
+ * name.
  */
 final class CompletionWatcher implements Watcher {
   private final String requestId;
@@ -23,12 +33,23 @@ final class CompletionWatcher implements Watcher {
   private final SseStream stream;
   private final boolean includeUsage;
   private final Consumer<ObjectNode> onResponse;
-  private final Consumer<ObjectNode> onError;
-  private int attempt;
-  private int nextSequence;
-  private final StringBuilder text = new StringBuilder();
-  private final StringBuilder sent = new StringBuilder();
+  private final Consumer<ApiError> onError;
+  // The calls of the highest attempt seen, by call id: the end record picks one of them.
+  private final Map<String, Call> calls = new HashMap<>();
+  private int attempt = -1;
+  private Call shown;
+  private final SentText sent = new SentText();
   private boolean done;
+
+  private static final class Call {
+    final String callId;
+    final StringBuilder text = new StringBuilder();
+    int nextSequence;
+
+    Call(String callId) {
+      this.callId = callId;
+    }
+  }
 
   /** A streaming completion over {@code stream}. */
   static CompletionWatcher streaming(
@@ -36,13 +57,13 @@ final class CompletionWatcher implements Watcher {
     return new CompletionWatcher(requestId, model, created, stream, includeUsage, null, null);
   }
 
-  /** A whole completion handed to {@code onResponse}, or an error body to {@code onError}. */
+  /** A whole completion handed to {@code onResponse}, or its failure to {@code onError}. */
   static CompletionWatcher whole(
       String requestId,
       String model,
       long created,
       Consumer<ObjectNode> onResponse,
-      Consumer<ObjectNode> onError) {
+      Consumer<ApiError> onError) {
     return new CompletionWatcher(requestId, model, created, null, false, onResponse, onError);
   }
 
@@ -53,7 +74,7 @@ final class CompletionWatcher implements Watcher {
       SseStream stream,
       boolean includeUsage,
       Consumer<ObjectNode> onResponse,
-      Consumer<ObjectNode> onError) {
+      Consumer<ApiError> onError) {
     this.requestId = requestId;
     this.model = model;
     this.created = created;
@@ -87,50 +108,65 @@ final class CompletionWatcher implements Watcher {
     }
     if (chunk.getAttempt() > attempt) {
       attempt = chunk.getAttempt();
-      nextSequence = 0;
-      text.setLength(0);
+      calls.clear();
     }
-    if (chunk.getSequence() < nextSequence) {
+    Call call = calls.computeIfAbsent(Objects.toString(chunk.getCallId(), ""), Call::new);
+    if (chunk.getSequence() < call.nextSequence) {
       return true; // a delta delivered twice by the at-least-once lane
     }
-    nextSequence = chunk.getSequence() + 1;
+    call.nextSequence = chunk.getSequence() + 1;
     if (chunk.getEnd()) {
       done = true;
-      end(chunk);
+      end(chunk, call);
       return false;
     }
-    text.append(chunk.getDelta());
-    return stream == null || sendNew();
-  }
-
-  private boolean sendNew() {
-    int overlap = Math.min(text.length(), sent.length());
-    if (!text.substring(0, overlap).contentEquals(sent.subSequence(0, overlap))) {
-      done = true;
-      fail(
-          "attempt_diverged",
-          "the request was restarted and the new attempt's text differs from what was streamed");
-      return false;
-    }
-    if (text.length() <= sent.length()) {
+    call.text.append(chunk.getDelta());
+    if (stream == null) {
       return true;
     }
-    String fresh = text.substring(sent.length());
-    sent.append(fresh);
+    if (call != shown) {
+      return show(call) && (stream.isOpen());
+    }
+    return send(chunk.getDelta());
+  }
+
+  /** Makes {@code call} the one shown: its text so far is checked against what was sent. */
+  private boolean show(Call call) {
+    shown = call;
+    sent.restart();
+    return send(call.text);
+  }
+
+  private boolean send(CharSequence part) {
+    String fresh = sent.accept(part);
+    if (fresh == null) {
+      done = true;
+      fail(
+          ApiError.of(
+              HttpResponseStatus.BAD_GATEWAY,
+              "attempt_diverged",
+              "the request was restarted and the new call's text differs from what was streamed"));
+      return false;
+    }
+    if (fresh.isEmpty()) {
+      return stream.isOpen();
+    }
     ObjectNode delta = Json.MAPPER.createObjectNode().put("content", fresh);
     return stream.event(null, Json.write(chunk(delta, null)));
   }
 
-  private void end(Chunk chunk) {
+  private void end(Chunk chunk, Call call) {
     if (chunk.getError() != null) {
-      fail(
-          chunk.getError().getKind().toLowerCase(java.util.Locale.ROOT),
-          chunk.getError().getMessage());
+      fail(ApiError.ofModel(chunk.getError()));
+      return;
+    }
+    if (chunk.getFinishReason() == FinishReason.CANCELLED) {
+      fail(ApiError.cancelled("the request was cancelled before it finished"));
       return;
     }
     String finish = finishReason(chunk.getFinishReason());
     if (stream != null) {
-      if (sendNew()) {
+      if (call == shown || show(call)) {
         stream.event(null, Json.write(chunk(Json.MAPPER.createObjectNode(), finish)));
         if (includeUsage) {
           ObjectNode last = chunk(null, null);
@@ -149,7 +185,7 @@ final class CompletionWatcher implements Watcher {
     response.put("model", model);
     ObjectNode choice = response.putArray("choices").addObject();
     choice.put("index", 0);
-    choice.putObject("message").put("role", "assistant").put("content", text.toString());
+    choice.putObject("message").put("role", "assistant").put("content", call.text.toString());
     choice.putNull("logprobs");
     choice.put("finish_reason", finish);
     response.set("usage", usage(chunk.getUsage()));
@@ -199,10 +235,14 @@ final class CompletionWatcher implements Watcher {
 
   @Override
   public synchronized void fail(String code, String message) {
+    fail(ApiError.of(HttpResponseStatus.SERVICE_UNAVAILABLE, code, message));
+  }
+
+  /** Ends the completion with {@code error}. */
+  synchronized void fail(ApiError error) {
     done = true;
-    ObjectNode error = Json.error(code, message, "server_error");
     if (stream != null) {
-      stream.event(null, Json.write(error));
+      stream.send("event: error\ndata: " + Json.write(error.body()) + "\n\n");
       stream.finish();
     } else {
       onError.accept(error);

@@ -19,6 +19,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.GenericFutureListener;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -31,15 +36,29 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Routes the gateway's HTTP requests. Runs on Netty's event loops and never blocks them. */
+/**
+ * Routes the gateway's HTTP requests. Runs on Netty's event loops and never blocks them.
+ *
+ * <p>Every answer goes through the {@link Exchange} of the request it belongs to, which writes at
+ * most one response and none after the request was answered, so a late event (a timeout, a slow
+ * acknowledgement) can never be written onto a keep-alive connection that has moved on to the next
+ * request.
+ */
 @Sharable
 public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(GatewayHandler.class);
   private static final String SESSIONS = "/v1/sessions/";
   private static final String JSON_TYPE = "application/json; charset=utf-8";
+
+  /** Longest request line Netty's decoder accepts (Netty's default). */
+  public static final int MAX_INITIAL_LINE_BYTES = 4096;
+
+  /** Largest request head Netty's decoder accepts (Netty's default). */
+  public static final int MAX_HEADER_BYTES = 8192;
 
   /** Header naming the Runnel session of a chat completion. */
   public static final String SESSION_HEADER = "X-Runnel-Session";
@@ -48,6 +67,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
   public static final String REQUEST_ID_HEADER = "X-Runnel-Request-Id";
 
   private final ChunkFeed feed;
+  private final ChunkFeed completionFeed;
   private final PromptSender prompts;
   private final StateClient state;
   private final PrometheusMeterRegistry registry;
@@ -64,13 +84,19 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       List<String> queryUrls,
       Duration queryTimeout) {}
 
+  /**
+   * A router over {@code feed} (event streams) and {@code completionFeed} (chat completions, which
+   * must read committed records only; the same feed when it does).
+   */
   public GatewayHandler(
       ChunkFeed feed,
+      ChunkFeed completionFeed,
       Map<String, Object> clientProps,
       dev.runnel.topics.Topic<String, Prompt> promptTopic,
       PrometheusMeterRegistry registry,
       Settings settings) {
     this.feed = feed;
+    this.completionFeed = completionFeed;
     this.prompts = new PromptSender(clientProps, promptTopic);
     this.state = new StateClient(settings.queryUrls(), settings.queryTimeout());
     this.registry = registry;
@@ -98,74 +124,111 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    Exchange exchange = new Exchange(ctx, HttpUtil.isKeepAlive(request));
+    if (request.decoderResult().isFailure()) {
+      undecodable(exchange, request.decoderResult().cause());
+      return;
+    }
     QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-    String path = uri.path();
+    String path = uri.rawPath();
     HttpMethod method = request.method();
     String route = "other";
     try {
       if (path.equals("/") || path.equals("/index.html")) {
         route = "page";
         requireMethod(method, HttpMethod.GET);
-        respond(ctx, request, HttpResponseStatus.OK, "text/html; charset=utf-8", page);
+        exchange.respond(HttpResponseStatus.OK, "text/html; charset=utf-8", page, Map.of());
       } else if (path.equals("/health")) {
         route = "health";
-        respondJson(
-            ctx,
-            request,
-            HttpResponseStatus.OK,
-            Json.MAPPER.createObjectNode().put("status", "UP"));
+        exchange.respondJson(
+            HttpResponseStatus.OK, Json.MAPPER.createObjectNode().put("status", "UP"), Map.of());
       } else if (path.equals("/ready")) {
         route = "ready";
-        boolean ready = feed.ready();
-        respondJson(
-            ctx,
-            request,
+        boolean ready = feed.ready() && completionFeed.ready();
+        exchange.respondJson(
             ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-            Json.MAPPER.createObjectNode().put("status", ready ? "READY" : "NOT_READY"));
+            Json.MAPPER.createObjectNode().put("status", ready ? "READY" : "NOT_READY"),
+            Map.of());
       } else if (path.equals("/metrics")) {
         route = "metrics";
-        respond(
-            ctx,
-            request,
+        exchange.respond(
             HttpResponseStatus.OK,
             "text/plain; version=0.0.4; charset=utf-8",
-            registry.scrape().getBytes(StandardCharsets.UTF_8));
+            registry.scrape().getBytes(StandardCharsets.UTF_8),
+            Map.of());
       } else if (path.equals("/v1/chat/completions")) {
         route = "chat_completions";
         requireMethod(method, HttpMethod.POST);
-        chatCompletion(ctx, request);
+        chatCompletion(ctx, exchange, request);
       } else if (path.startsWith(SESSIONS)) {
-        String rest = path.substring(SESSIONS.length());
-        String[] parts = rest.split("/", -1);
-        String session = Validation.sessionId(parts[0]);
+        // Split the raw path before decoding, so an encoded '/' stays inside its segment (and
+        // then fails the session id rule) instead of becoming a path separator.
+        String[] parts = path.substring(SESSIONS.length()).split("/", -1);
+        String session = Validation.sessionId(QueryStringDecoder.decodeComponent(parts[0]));
         if (parts.length == 1) {
           route = "session_state";
           requireMethod(method, HttpMethod.GET);
-          sessionState(ctx, request, session);
+          sessionState(exchange, session);
         } else if (parts.length == 2 && parts[1].equals("prompts")) {
           route = "prompts";
           requireMethod(method, HttpMethod.POST);
-          prompt(ctx, request, session);
+          prompt(exchange, request, session);
         } else if (parts.length == 2 && parts[1].equals("events")) {
           route = "events";
           requireMethod(method, HttpMethod.GET);
-          events(ctx, request, uri, session);
+          events(ctx, exchange, request, uri, session);
         } else {
-          throw new Failure(HttpResponseStatus.NOT_FOUND, "not_found", "no such path: " + path);
+          throw notFound(path);
         }
       } else {
-        throw new Failure(HttpResponseStatus.NOT_FOUND, "not_found", "no such path: " + path);
+        throw notFound(path);
       }
     } catch (Validation.Invalid e) {
-      error(ctx, request, HttpResponseStatus.BAD_REQUEST, e.code, e.getMessage());
+      exchange.fail(ApiError.of(HttpResponseStatus.BAD_REQUEST, e.code, e.getMessage()));
     } catch (Failure e) {
-      error(ctx, request, e.status, e.code, e.getMessage());
+      exchange.fail(e.error);
     } catch (RuntimeException e) {
       log.error("{} {} failed", method, path, e);
-      error(ctx, request, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal", e.toString());
+      exchange.fail(
+          ApiError.of(
+              HttpResponseStatus.INTERNAL_SERVER_ERROR,
+              "internal",
+              "the gateway failed to answer; see its log"));
     } finally {
       registry.counter("runnel.gateway.http.requests", "route", route).increment();
     }
+  }
+
+  private static Failure notFound(String path) {
+    String shown = path.length() > 80 ? path.substring(0, 80) + "..." : path;
+    return new Failure(HttpResponseStatus.NOT_FOUND, "not_found", "no such path: " + shown);
+  }
+
+  /** A request Netty could not parse: answered, then the connection closes (its state is lost). */
+  private void undecodable(Exchange exchange, Throwable cause) {
+    ApiError error;
+    if (cause instanceof TooLongHttpLineException) {
+      error =
+          ApiError.of(
+              HttpResponseStatus.BAD_REQUEST,
+              "request_line_too_long",
+              "the request line is longer than "
+                  + MAX_INITIAL_LINE_BYTES
+                  + " bytes; session ids and request ids are at most "
+                  + Validation.MAX_ID_LENGTH
+                  + " characters");
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      error =
+          ApiError.of(
+              HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+              "headers_too_large",
+              "the request headers are larger than " + MAX_HEADER_BYTES + " bytes");
+    } else {
+      error =
+          ApiError.of(
+              HttpResponseStatus.BAD_REQUEST, "bad_http", "the request is not valid HTTP/1.1");
+    }
+    exchange.closeAfter().fail(error);
   }
 
   private static void requireMethod(HttpMethod actual, HttpMethod expected) {
@@ -190,10 +253,18 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       }
       return node;
     } catch (JsonProcessingException e) {
+      // Jackson's own message names its classes and echoes the input; the place is what helps.
+      var where = e.getLocation();
       throw new Failure(
           HttpResponseStatus.BAD_REQUEST,
           "bad_json",
-          "the request body is not valid JSON: " + e.getOriginalMessage());
+          where == null
+              ? "the request body is not valid JSON"
+              : "the request body is not valid JSON (line "
+                  + where.getLineNr()
+                  + ", column "
+                  + where.getColumnNr()
+                  + ")");
     }
   }
 
@@ -202,7 +273,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     return key == null ? UUID.randomUUID().toString() : Validation.requestId(key);
   }
 
-  private void prompt(ChannelHandlerContext ctx, FullHttpRequest request, String session) {
+  private void prompt(Exchange exchange, FullHttpRequest request, String session) {
     JsonNode body = body(request);
     JsonNode promptNode = body.get("prompt");
     if (promptNode != null && !promptNode.isTextual()) {
@@ -220,38 +291,38 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
     String requestId = requestIdOf(request);
     prompt.setRequestId(requestId);
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
     prompts
         .send(session, prompt.build())
         .whenComplete(
-            (ok, error) ->
-                ctx.executor()
-                    .execute(
-                        () -> {
-                          if (error != null) {
-                            sendJson(
-                                ctx,
-                                keepAlive,
-                                HttpResponseStatus.SERVICE_UNAVAILABLE,
-                                Json.error(
-                                    "kafka_unavailable",
-                                    "the prompt was not accepted: " + error.getMessage(),
-                                    "server_error"));
-                          } else {
-                            sendJson(
-                                ctx,
-                                keepAlive,
-                                HttpResponseStatus.ACCEPTED,
-                                Json.MAPPER
-                                    .createObjectNode()
-                                    .put("requestId", requestId)
-                                    .put("sessionId", session));
-                          }
-                        }));
+            (ok, error) -> {
+              if (error != null) {
+                exchange.fail(notAccepted(error));
+              } else {
+                exchange.respondJson(
+                    HttpResponseStatus.ACCEPTED,
+                    Json.MAPPER
+                        .createObjectNode()
+                        .put("requestId", requestId)
+                        .put("sessionId", session),
+                    Map.of());
+              }
+            });
+  }
+
+  private static ApiError notAccepted(Throwable error) {
+    return ApiError.of(
+            HttpResponseStatus.SERVICE_UNAVAILABLE,
+            "kafka_unavailable",
+            "the prompt was not accepted: " + error.getMessage())
+        .retryAfter(1);
   }
 
   private void events(
-      ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri, String session) {
+      ChannelHandlerContext ctx,
+      Exchange exchange,
+      FullHttpRequest request,
+      QueryStringDecoder uri,
+      String session) {
     List<String> ids = uri.parameters().get("requestId");
     Optional<String> requestId =
         ids == null || ids.isEmpty()
@@ -266,23 +337,39 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     if (lastEventId != null && !lastEventId.isBlank() && resume.isEmpty()) {
       throw new Validation.Invalid(
           "bad_last_event_id",
-          "Last-Event-ID '" + lastEventId + "' is not of the form <partition>-<offset>");
+          "Last-Event-ID '"
+              + Validation.shorten(lastEventId)
+              + "' is not of the form <partition>-<offset>");
     }
     requireReady();
-    SseStream stream =
-        new SseStream(
-            ctx.channel(),
-            maxPendingBytes,
-            () -> registry.counter("runnel.gateway.watchers.overflowed").increment());
-    stream.open(null, null);
-    ChunkFeed.Subscription sub =
-        feed.subscribe(session, resume, requestId, new EventsWatcher(stream, requestId));
+    if (resume.isPresent() && resume.get().partition() != feed.partitionOf(session)) {
+      throw new Validation.Invalid(
+          "bad_last_event_id",
+          "Last-Event-ID "
+              + resume.get().partition()
+              + "-"
+              + resume.get().offset()
+              + " is not of session "
+              + session
+              + ", whose chunks are in partition "
+              + feed.partitionOf(session));
+    }
+    SseStream stream = exchange.stream(null, null);
+    ChunkFeed.Subscription sub;
+    try {
+      sub = feed.subscribe(session, resume, requestId, new EventsWatcher(stream, requestId));
+    } catch (ChunkFeed.Busy e) {
+      throw new Failure(
+          ApiError.of(HttpResponseStatus.SERVICE_UNAVAILABLE, "resume_busy", e.getMessage())
+              .retryAfter(e.retryAfterSeconds()));
+    }
+    exchange.streaming();
     ctx.channel().closeFuture().addListener(f -> sub.cancel());
     stream.send(": subscribed\n\n");
   }
 
   private void requireReady() {
-    if (!feed.ready()) {
+    if (!feed.ready() || !completionFeed.ready()) {
       throw new Failure(
           HttpResponseStatus.SERVICE_UNAVAILABLE,
           "not_ready",
@@ -290,40 +377,56 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
   }
 
-  private void sessionState(ChannelHandlerContext ctx, FullHttpRequest request, String session) {
+  private void sessionState(Exchange exchange, String session) {
     if (!state.configured()) {
       throw new Failure(
           HttpResponseStatus.SERVICE_UNAVAILABLE,
           "state_unavailable",
           "no topology instance to ask: set runnel.gateway.query.urls");
     }
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
     state
         .get(session)
         .whenComplete(
-            (answer, error) ->
-                ctx.executor()
-                    .execute(
-                        () -> {
-                          if (error != null) {
-                            sendJson(
-                                ctx,
-                                keepAlive,
-                                HttpResponseStatus.SERVICE_UNAVAILABLE,
-                                Json.error(
-                                    "state_unavailable", error.getMessage(), "server_error"));
-                            return;
-                          }
-                          sendBytes(
-                              ctx,
-                              keepAlive,
-                              HttpResponseStatus.valueOf(answer.status()),
-                              JSON_TYPE,
-                              answer.body().getBytes(StandardCharsets.UTF_8));
-                        }));
+            (answer, error) -> {
+              if (error != null) {
+                exchange.fail(
+                    ApiError.of(
+                        HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "state_unavailable",
+                        error.getMessage()));
+                return;
+              }
+              HttpResponseStatus status = HttpResponseStatus.valueOf(answer.status());
+              exchange.respond(
+                  status,
+                  JSON_TYPE,
+                  withErrorType(status, answer.body()).getBytes(StandardCharsets.UTF_8),
+                  Map.of());
+            });
   }
 
-  private void chatCompletion(ChannelHandlerContext ctx, FullHttpRequest request) {
+  /** An instance's error answer in the gateway's shape (it may lack {@code type}). */
+  private static String withErrorType(HttpResponseStatus status, String body) {
+    if (status.code() < 400) {
+      return body;
+    }
+    try {
+      JsonNode node = Json.MAPPER.readTree(body);
+      JsonNode error = node == null ? null : node.get("error");
+      if (error instanceof ObjectNode e && e.path("code").isTextual()) {
+        ApiError shaped = ApiError.of(status, e.get("code").asText(), e.path("message").asText());
+        return Json.write(shaped.body());
+      }
+    } catch (JsonProcessingException e) {
+      // not JSON: wrapped below
+    }
+    return Json.write(
+        ApiError.of(status, "state_unavailable", "the topology instance answered " + status)
+            .body());
+  }
+
+  private void chatCompletion(
+      ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {
     ChatCompletionRequest chat = ChatCompletionRequest.parse(body(request), promptMaxChars);
     String header = request.headers().get(SESSION_HEADER);
     String session =
@@ -333,22 +436,16 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     String requestId = requestIdOf(request);
     requireReady();
     long created = Instant.now().getEpochSecond();
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
     Prompt.Builder prompt = Prompt.newBuilder().setContent(chat.prompt()).setRequestId(requestId);
     chat.model().ifPresent(prompt::setModel);
     String model = chat.model().orElse("runnel");
-    Map<String, String> headers = new HashMap<>();
-    headers.put(SESSION_HEADER, session);
-    headers.put(REQUEST_ID_HEADER, requestId);
+    Map<String, String> headers = Map.of(SESSION_HEADER, session, REQUEST_ID_HEADER, requestId);
+    exchange.headers(headers);
     CompletionWatcher watcher;
     if (chat.stream()) {
-      SseStream stream =
-          new SseStream(
-              ctx.channel(),
-              maxPendingBytes,
-              () -> registry.counter("runnel.gateway.watchers.overflowed").increment());
-      stream.open(SESSION_HEADER, session);
+      SseStream stream = exchange.stream(SESSION_HEADER, session);
       watcher = CompletionWatcher.streaming(requestId, model, created, stream, chat.includeUsage());
+      exchange.streaming();
       watcher.start();
     } else {
       watcher =
@@ -356,120 +453,36 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
               requestId,
               model,
               created,
-              response ->
-                  ctx.executor()
-                      .execute(
-                          () ->
-                              sendWithHeaders(
-                                  ctx, keepAlive, HttpResponseStatus.OK, response, headers)),
-              error ->
-                  ctx.executor()
-                      .execute(
-                          () ->
-                              sendWithHeaders(
-                                  ctx,
-                                  keepAlive,
-                                  error.at("/error/code").asText().equals("timeout")
-                                      ? HttpResponseStatus.GATEWAY_TIMEOUT
-                                      : HttpResponseStatus.BAD_GATEWAY,
-                                  error,
-                                  headers)));
+              response -> exchange.respondJson(HttpResponseStatus.OK, response, headers),
+              exchange::fail);
     }
     // Subscribe before sending, so no chunk of the reply can pass before the watcher is there.
     ChunkFeed.Subscription sub =
-        feed.subscribe(session, Optional.empty(), Optional.of(requestId), watcher);
-    ctx.channel().closeFuture().addListener(f -> sub.cancel());
+        completionFeed.subscribe(session, Optional.empty(), Optional.of(requestId), watcher);
+    exchange.onEnd(sub::cancel);
     if (!chat.stream()) {
-      ctx.executor()
-          .schedule(
-              () -> {
-                sub.cancel();
-                watcher.fail(
-                    "timeout", "no end record within " + completionTimeout.toMillis() + " ms");
-              },
-              completionTimeout.toMillis(),
-              TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> timeout =
+          ctx.executor()
+              .schedule(
+                  () ->
+                      watcher.fail(
+                          ApiError.of(
+                              HttpResponseStatus.GATEWAY_TIMEOUT,
+                              "timeout",
+                              "no end record within " + completionTimeout.toMillis() + " ms")),
+                  completionTimeout.toMillis(),
+                  TimeUnit.MILLISECONDS);
+      exchange.onEnd(() -> timeout.cancel(false));
     }
     prompts
         .send(session, prompt.build())
         .whenComplete(
             (ok, error) -> {
               if (error != null) {
+                watcher.fail(notAccepted(error));
                 sub.cancel();
-                watcher.fail(
-                    "kafka_unavailable", "the prompt was not accepted: " + error.getMessage());
               }
             });
-  }
-
-  private void error(
-      ChannelHandlerContext ctx,
-      FullHttpRequest request,
-      HttpResponseStatus status,
-      String code,
-      String message) {
-    String type =
-        status.code() >= 500
-            ? "server_error"
-            : status.code() == 404 ? "not_found_error" : "invalid_request_error";
-    respondJson(ctx, request, status, Json.error(code, message, type));
-  }
-
-  private void respondJson(
-      ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status, Object body) {
-    sendJson(ctx, HttpUtil.isKeepAlive(request), status, body);
-  }
-
-  private static void sendJson(
-      ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, Object body) {
-    sendBytes(ctx, keepAlive, status, JSON_TYPE, Json.write(body).getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static void sendWithHeaders(
-      ChannelHandlerContext ctx,
-      boolean keepAlive,
-      HttpResponseStatus status,
-      ObjectNode body,
-      Map<String, String> headers) {
-    FullHttpResponse response =
-        full(status, JSON_TYPE, Json.write(body).getBytes(StandardCharsets.UTF_8));
-    headers.forEach((k, v) -> response.headers().set(k, v));
-    write(ctx, keepAlive, response);
-  }
-
-  private static void respond(
-      ChannelHandlerContext ctx,
-      FullHttpRequest request,
-      HttpResponseStatus status,
-      String type,
-      byte[] body) {
-    sendBytes(ctx, HttpUtil.isKeepAlive(request), status, type, body);
-  }
-
-  static void sendBytes(
-      ChannelHandlerContext ctx,
-      boolean keepAlive,
-      HttpResponseStatus status,
-      String type,
-      byte[] body) {
-    write(ctx, keepAlive, full(status, type, body));
-  }
-
-  private static FullHttpResponse full(HttpResponseStatus status, String type, byte[] body) {
-    FullHttpResponse response =
-        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
-    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-    return response;
-  }
-
-  private static void write(
-      ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
-    HttpUtil.setKeepAlive(response, keepAlive);
-    var future = ctx.writeAndFlush(response);
-    if (!keepAlive) {
-      future.addListener(ChannelFutureListener.CLOSE);
-    }
   }
 
   @Override
@@ -478,16 +491,126 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     ctx.close();
   }
 
-  /** An answer other than success, with its status and error code. */
+  /**
+   * The answer to one request. It writes at most one full response (or hands the connection to one
+   * event stream), always on the channel's event loop, and runs its clean-ups (cancel the timeout,
+   * drop the subscription) when it answers or the connection closes.
+   */
+  private final class Exchange {
+    private final ChannelHandlerContext ctx;
+    private boolean keepAlive;
+    private final AtomicBoolean answered = new AtomicBoolean();
+    private final List<Runnable> onEnd = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile boolean ended;
+    private Map<String, String> headers = Map.of();
+
+    private final GenericFutureListener<Future<? super Void>> onClose = f -> end();
+
+    Exchange(ChannelHandlerContext ctx, boolean keepAlive) {
+      this.ctx = ctx;
+      this.keepAlive = keepAlive;
+      ctx.channel().closeFuture().addListener(onClose);
+    }
+
+    /** The connection closes after the answer. */
+    Exchange closeAfter() {
+      keepAlive = false;
+      return this;
+    }
+
+    /** Headers every answer of this exchange carries, errors included. */
+    void headers(Map<String, String> headers) {
+      this.headers = headers;
+    }
+
+    /** Runs {@code cleanUp} once the response was written or the connection closed. */
+    void onEnd(Runnable cleanUp) {
+      onEnd.add(cleanUp);
+      if (ended) {
+        end();
+      }
+    }
+
+    private void end() {
+      ended = true;
+      for (Runnable r : onEnd) {
+        if (onEnd.remove(r)) {
+          r.run();
+        }
+      }
+    }
+
+    /** An event stream for this request; {@link #streaming()} once it is the answer. */
+    SseStream stream(String headerName, String headerValue) {
+      return new SseStream(
+          ctx.channel(),
+          maxPendingBytes,
+          () -> registry.counter("runnel.gateway.watchers.overflowed").increment(),
+          headerName,
+          headerValue);
+    }
+
+    /** The request is answered by its event stream, which ends the response itself. */
+    void streaming() {
+      answered.set(true);
+    }
+
+    void fail(ApiError error) {
+      Map<String, String> all = new HashMap<>(headers);
+      error.retryAfterSeconds().ifPresent(s -> all.put("Retry-After", Integer.toString(s)));
+      all.put("x-should-retry", Boolean.toString(error.worthRetrying()));
+      respondJson(error.status(), error.body(), all);
+    }
+
+    void respondJson(HttpResponseStatus status, Object body, Map<String, String> extra) {
+      respond(status, JSON_TYPE, Json.write(body).getBytes(StandardCharsets.UTF_8), extra);
+    }
+
+    void respond(HttpResponseStatus status, String type, byte[] body, Map<String, String> extra) {
+      if (!answered.compareAndSet(false, true)) {
+        return;
+      }
+      if (ctx.executor().inEventLoop()) {
+        write(status, type, body, extra);
+      } else {
+        ctx.executor().execute(() -> write(status, type, body, extra));
+      }
+    }
+
+    private void write(
+        HttpResponseStatus status, String type, byte[] body, Map<String, String> extra) {
+      end();
+      // A keep-alive connection carries many requests: each answered one lets go of it.
+      ctx.channel().closeFuture().removeListener(onClose);
+      if (!ctx.channel().isActive()) {
+        return;
+      }
+      FullHttpResponse response =
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+      response.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+      response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+      headers.forEach((k, v) -> response.headers().set(k, v));
+      extra.forEach((k, v) -> response.headers().set(k, v));
+      HttpUtil.setKeepAlive(response, keepAlive);
+      var future = ctx.writeAndFlush(response);
+      if (!keepAlive) {
+        future.addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+  }
+
+  /** An answer other than success, thrown while routing. */
   static final class Failure extends RuntimeException {
     private static final long serialVersionUID = 1L;
-    final transient HttpResponseStatus status;
-    final String code;
+    final transient ApiError error;
 
     Failure(HttpResponseStatus status, String code, String message) {
-      super(message, null, false, false);
-      this.status = status;
-      this.code = code;
+      this(ApiError.of(status, code, message));
+    }
+
+    Failure(ApiError error) {
+      super(error.message(), null, false, false);
+      this.error = error;
     }
   }
 }

@@ -26,7 +26,11 @@ final class Json {
    */
   static ObjectNode error(String code, String message, String type) {
     ObjectNode root = MAPPER.createObjectNode();
-    root.putObject("error").put("code", code).put("message", message).put("type", type);
+    root.putObject("error")
+        .put("message", message)
+        .put("type", type)
+        .putNull("param")
+        .put("code", code);
     return root;
   }
 
@@ -39,6 +43,7 @@ final class Json {
     node.put("sequence", chunk.getSequence());
     node.put("delta", chunk.getDelta());
     node.put("end", chunk.getEnd());
+    node.put("callId", chunk.getCallId());
     if (chunk.getEnd()) {
       node.put(
           "finishReason",

@@ -46,6 +46,7 @@ public final class LimitedAggregator extends HttpObjectAggregator {
     HttpUtil.setContentLength(response, body.length);
     boolean keepAlive = HttpUtil.isKeepAlive(oversized) && !(oversized instanceof FullHttpMessage);
     HttpUtil.setKeepAlive(response, keepAlive);
+    RequestDeadline.disarm(ctx.pipeline(), true);
     var written = ctx.writeAndFlush(response);
     if (!keepAlive) {
       written.addListener(ChannelFutureListener.CLOSE);

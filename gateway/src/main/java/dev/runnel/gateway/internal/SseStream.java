@@ -31,17 +31,39 @@ final class SseStream {
   private final long maxPendingBytes;
   private final AtomicLong pending = new AtomicLong();
   private final Runnable onOverflow;
+  private final String extraHeaderName;
+  private final String extraHeaderValue;
   private volatile boolean finished;
+  private boolean opened;
   private ScheduledFuture<?> keepAlive;
 
-  SseStream(Channel channel, long maxPendingBytes, Runnable onOverflow) {
+  /**
+   * A stream whose response head carries {@code extraHeaderName} (null for none); nothing is
+   * written before {@link #open()} or the first event, so a request can still be refused with an
+   * ordinary error response until then.
+   */
+  SseStream(
+      Channel channel,
+      long maxPendingBytes,
+      Runnable onOverflow,
+      String extraHeaderName,
+      String extraHeaderValue) {
     this.channel = channel;
     this.maxPendingBytes = maxPendingBytes;
     this.onOverflow = onOverflow;
+    this.extraHeaderName = extraHeaderName;
+    this.extraHeaderValue = extraHeaderValue;
   }
 
-  /** Sends the response head; comments every 15 s keep idle proxies from closing the stream. */
-  void open(String extraHeaderName, String extraHeaderValue) {
+  /**
+   * Sends the response head if it was not sent yet; comments every 15 s keep idle proxies from
+   * closing the stream.
+   */
+  synchronized void open() {
+    if (opened) {
+      return;
+    }
+    opened = true;
     HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
@@ -71,10 +93,11 @@ final class SseStream {
    *
    * @return false when the stream is closed or was just closed for being too far behind
    */
-  boolean send(String text) {
+  synchronized boolean send(String text) {
     if (!isOpen()) {
       return false;
     }
+    open();
     ByteBuf buf = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
     int size = buf.readableBytes();
     if (pending.addAndGet(size) > maxPendingBytes) {
@@ -102,20 +125,25 @@ final class SseStream {
   }
 
   /** Ends the response; the connection stays open for the client's next request. */
-  void finish() {
+  synchronized void finish() {
     if (finished) {
       return;
     }
+    open();
     finished = true;
-    if (keepAlive != null) {
-      keepAlive.cancel(false);
-    }
+    keepAlive.cancel(false);
     channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
   }
 
-  /** Ends the response and closes the connection. */
-  void finishAndClose() {
+  /** Ends the response, if it has not ended, and closes the connection. */
+  synchronized void finishAndClose() {
+    if (finished) {
+      channel.close();
+      return;
+    }
+    open();
     finished = true;
+    keepAlive.cancel(false);
     channel
         .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
         .addListener(ChannelFutureListener.CLOSE);

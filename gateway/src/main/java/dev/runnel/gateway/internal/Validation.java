@@ -58,6 +58,11 @@ final class Validation {
     return value;
   }
 
+  /** {@code value}, cut to 40 characters, to name it in an error without echoing a huge input. */
+  static String shorten(String value) {
+    return value.length() > 40 ? value.substring(0, 40) + "..." : value;
+  }
+
   private static String quote(String value) {
     if (value == null) {
       return "(none)";
