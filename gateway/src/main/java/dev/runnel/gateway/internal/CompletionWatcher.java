@@ -25,6 +25,12 @@ import java.util.function.Consumer;
  * <p>A failure is sent as {@code event: error} with {@code data: {"error":{...}}}: the {@code
  * openai} npm client throws on the {@code error} field, LangChain4j's OpenAI client on the event
  * name.
+ *
+ * <p>A request id that was already answered (a client retrying with the same {@code
+ * Idempotency-Key}) gets an end record marked duplicate and no deltas. When this watcher has not
+ * seen the original call's deltas, the reply is the assistant message of that request in the
+ * session state ({@link EarlierReplies}); when the state no longer holds it, the answer says so
+ * (410), never an empty reply.
  */
 final class CompletionWatcher implements Watcher {
   private final String requestId;
@@ -34,6 +40,7 @@ final class CompletionWatcher implements Watcher {
   private final boolean includeUsage;
   private final Consumer<ObjectNode> onResponse;
   private final Consumer<ApiError> onError;
+  private EarlierReplies earlierReplies = EarlierReplies.NONE;
   // The calls of the highest attempt seen, by call id: the end record picks one of them.
   private final Map<String, Call> calls = new HashMap<>();
   private int attempt = -1;
@@ -45,6 +52,7 @@ final class CompletionWatcher implements Watcher {
     final String callId;
     final StringBuilder text = new StringBuilder();
     int nextSequence;
+    int received;
 
     Call(String callId) {
       this.callId = callId;
@@ -84,6 +92,12 @@ final class CompletionWatcher implements Watcher {
     this.onError = onError;
   }
 
+  /** Where the text of an already answered request is looked up; none by default. */
+  CompletionWatcher earlierReplies(EarlierReplies lookup) {
+    this.earlierReplies = lookup;
+    return this;
+  }
+
   /** The OpenAI id of this completion. */
   String completionId() {
     return "chatcmpl-" + requestId;
@@ -117,9 +131,14 @@ final class CompletionWatcher implements Watcher {
     call.nextSequence = chunk.getSequence() + 1;
     if (chunk.getEnd()) {
       done = true;
-      end(chunk, call);
+      if (chunk.getDuplicate() && call.received < chunk.getSequence() && succeeded(chunk)) {
+        answerFromState(chunk);
+      } else {
+        end(chunk, call);
+      }
       return false;
     }
+    call.received++;
     call.text.append(chunk.getDelta());
     if (stream == null) {
       return true;
@@ -153,6 +172,37 @@ final class CompletionWatcher implements Watcher {
     }
     ObjectNode delta = Json.MAPPER.createObjectNode().put("content", fresh);
     return stream.event(null, Json.write(chunk(delta, null)));
+  }
+
+  private static boolean succeeded(Chunk end) {
+    return end.getError() == null && end.getFinishReason() != FinishReason.CANCELLED;
+  }
+
+  /** Answers a duplicate of a request whose deltas this watcher never saw, from the state. */
+  private void answerFromState(Chunk end) {
+    earlierReplies
+        .text(end.getSessionId(), requestId)
+        .whenComplete(
+            (text, error) -> {
+              synchronized (this) {
+                if (error == null && text.isPresent()) {
+                  Call call = new Call(Objects.toString(end.getCallId(), ""));
+                  call.text.append(text.get());
+                  end(end, call);
+                } else {
+                  fail(
+                      ApiError.of(
+                          HttpResponseStatus.GONE,
+                          "reply_unavailable",
+                          "request "
+                              + requestId
+                              + " was already answered (session version "
+                              + end.getSessionVersion()
+                              + "), but its reply is no longer in the session's conversation"
+                              + " or the session state could not be read"));
+                }
+              }
+            });
   }
 
   private void end(Chunk chunk, Call call) {

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -456,6 +457,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
               response -> exchange.respondJson(HttpResponseStatus.OK, response, headers),
               exchange::fail);
     }
+    watcher.earlierReplies(this::earlierReply);
     // Subscribe before sending, so no chunk of the reply can pass before the watcher is there.
     ChunkFeed.Subscription sub =
         completionFeed.subscribe(session, Optional.empty(), Optional.of(requestId), watcher);
@@ -482,6 +484,32 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
                 watcher.fail(notAccepted(error));
                 sub.cancel();
               }
+            });
+  }
+
+  /** The assistant message of {@code requestId} in the session's state, if the state holds it. */
+  private CompletableFuture<Optional<String>> earlierReply(String sessionId, String requestId) {
+    if (!state.configured()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return state
+        .get(sessionId)
+        .thenApply(
+            answer -> {
+              if (answer.status() != 200) {
+                return Optional.empty();
+              }
+              try {
+                for (JsonNode message : Json.MAPPER.readTree(answer.body()).path("messages")) {
+                  if ("assistant".equals(message.path("role").asText())
+                      && requestId.equals(message.path("requestId").asText(null))) {
+                    return Optional.of(message.path("content").asText());
+                  }
+                }
+              } catch (JsonProcessingException e) {
+                log.debug("Unreadable session state for {}", sessionId, e);
+              }
+              return Optional.empty();
             });
   }
 

@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.HttpContent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -206,6 +208,61 @@ class CompletionWatcherTest {
     other.offer(delta(1, "a", 0, "Hello"));
     assertThat(other.offer(delta(1, "b", 0, "Goodbye"))).isFalse();
     assertThat(raw(diverged)).contains("event: error").contains("attempt_diverged");
+  }
+
+  private ChunkEvent duplicateEnd(int sequence) {
+    return new ChunkEvent(
+        0,
+        offset++,
+        Chunk.newBuilder()
+            .setSessionId("s")
+            .setRequestId("r")
+            .setAttempt(1)
+            .setCallId("call-1")
+            .setSequence(sequence)
+            .setEnd(true)
+            .setDuplicate(true)
+            .setFinishReason(FinishReason.STOP)
+            .setSessionVersion(4L)
+            .build());
+  }
+
+  @Test
+  void aRetriedRequestWhoseDeltasWereNotSeenIsAnsweredFromTheSessionState() {
+    AtomicReference<ObjectNode> response = new AtomicReference<>();
+    AtomicReference<ApiError> error = new AtomicReference<>();
+    CompletionWatcher kept =
+        CompletionWatcher.whole("r", "m", 1L, response::set, error::set)
+            .earlierReplies(
+                (session, request) ->
+                    CompletableFuture.completedFuture(
+                        Optional.of("the reply kept for " + session + "/" + request)));
+    kept.offer(duplicateEnd(3));
+    assertThat(response.get().at("/choices/0/message/content").asText())
+        .isEqualTo("the reply kept for s/r");
+    assertThat(error.get()).isNull();
+
+    // Deltas seen whole: they are the reply, the state is not asked.
+    response.set(null);
+    CompletionWatcher seen =
+        CompletionWatcher.whole("r", "m", 1L, response::set, error::set)
+            .earlierReplies(
+                (session, request) -> {
+                  throw new AssertionError("the state was asked although the deltas were seen");
+                });
+    seen.offer(delta(1, 0, "seen "));
+    seen.offer(delta(1, 1, "whole"));
+    seen.offer(duplicateEnd(2));
+    assertThat(response.get().at("/choices/0/message/content").asText()).isEqualTo("seen whole");
+
+    // The state no longer holds it: a clear 410, never an empty reply.
+    response.set(null);
+    CompletionWatcher gone = CompletionWatcher.whole("r", "m", 1L, response::set, error::set);
+    gone.offer(duplicateEnd(3));
+    assertThat(response.get()).isNull();
+    assertThat(error.get().status().code()).isEqualTo(410);
+    assertThat(error.get().body().at("/error/code").asText()).isEqualTo("reply_unavailable");
+    assertThat(error.get().body().at("/error/message").asText()).contains("session version 4");
   }
 
   @Test
