@@ -41,7 +41,8 @@ final class CompletionWatcher implements Watcher {
   private final Consumer<ObjectNode> onResponse;
   private final Consumer<ApiError> onError;
   private EarlierReplies earlierReplies = EarlierReplies.NONE;
-  // The calls of the highest attempt seen, by call id: the end record picks one of them.
+  // Every call of this request seen, by attempt and call id: the end record picks one of them (a
+  // rolled-back start can give a restart a lower attempt number than a lost call had).
   private final Map<String, Call> calls = new HashMap<>();
   private int attempt = -1;
   private Call shown;
@@ -49,14 +50,9 @@ final class CompletionWatcher implements Watcher {
   private boolean done;
 
   private static final class Call {
-    final String callId;
     final StringBuilder text = new StringBuilder();
     int nextSequence;
     int received;
-
-    Call(String callId) {
-      this.callId = callId;
-    }
   }
 
   /** A streaming completion over {@code stream}. */
@@ -117,14 +113,9 @@ final class CompletionWatcher implements Watcher {
     if (done || !requestId.equals(chunk.getRequestId())) {
       return !done && (stream == null || stream.isOpen());
     }
-    if (chunk.getAttempt() < attempt) {
-      return true;
-    }
-    if (chunk.getAttempt() > attempt) {
-      attempt = chunk.getAttempt();
-      calls.clear();
-    }
-    Call call = calls.computeIfAbsent(Objects.toString(chunk.getCallId(), ""), Call::new);
+    Call call =
+        calls.computeIfAbsent(
+            chunk.getAttempt() + "/" + Objects.toString(chunk.getCallId(), ""), k -> new Call());
     if (chunk.getSequence() < call.nextSequence) {
       return true; // a delta delivered twice by the at-least-once lane
     }
@@ -140,6 +131,10 @@ final class CompletionWatcher implements Watcher {
     }
     call.received++;
     call.text.append(chunk.getDelta());
+    if (chunk.getAttempt() < attempt) {
+      return true; // kept, in case the end record names it, but a lower attempt is not shown
+    }
+    attempt = chunk.getAttempt();
     if (stream == null) {
       return true;
     }
@@ -186,7 +181,7 @@ final class CompletionWatcher implements Watcher {
             (text, error) -> {
               synchronized (this) {
                 if (error == null && text.isPresent()) {
-                  Call call = new Call(Objects.toString(end.getCallId(), ""));
+                  Call call = new Call();
                   call.text.append(text.get());
                   end(end, call);
                 } else {

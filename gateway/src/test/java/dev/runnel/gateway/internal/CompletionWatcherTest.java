@@ -266,6 +266,19 @@ class CompletionWatcherTest {
   }
 
   @Test
+  void anEndRecordNamingALowerAttemptThanTheOneShownEndsTheCompletion() {
+    // Two lost starts can give the restart a lower attempt number than a call already seen.
+    AtomicReference<ObjectNode> response = new AtomicReference<>();
+    CompletionWatcher whole = CompletionWatcher.whole("r", "m", 1L, response::set, e -> {});
+    whole.offer(delta(3, "lost", 0, "lost call"));
+    whole.offer(delta(2, "restart", 0, "the "));
+    whole.offer(delta(2, "restart", 1, "reply"));
+    boolean more = whole.offer(end(2, "restart", 2, FinishReason.STOP, null));
+    assertThat(more).isFalse();
+    assertThat(response.get().at("/choices/0/message/content").asText()).isEqualTo("the reply");
+  }
+
+  @Test
   void aCancelledRequestIsAnErrorNotAStop() {
     AtomicReference<ApiError> error = new AtomicReference<>();
     CompletionWatcher whole = CompletionWatcher.whole("r", "m", 1L, r -> {}, error::set);
