@@ -1,6 +1,7 @@
 package dev.runnel.config;
 
 import dev.runnel.model.ModelTimeouts;
+import dev.runnel.model.internal.SseHttpClient;
 import dev.runnel.serde.SchemaRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -181,6 +182,13 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String MODEL_SYSTEM_PROMPT_CONFIG = "runnel.model.system.prompt";
   private static final String MODEL_SYSTEM_PROMPT_DOC =
       "System prompt sent before the conversation on every chat call; empty for none.";
+
+  public static final String REPLY_MAX_CHARS_CONFIG = "runnel.reply.max.chars";
+  private static final String REPLY_MAX_CHARS_DOC =
+      "Longest reply a model call may accumulate, in UTF-16 code units. A longer reply is cut"
+          + " there: its first characters are kept and streamed, and the call ends as a model's"
+          + " own token limit would, with finish reason LENGTH (without token usage, which the"
+          + " server never got to send).";
 
   /** The environment variable read for the API key unless configured otherwise. */
   public static final String DEFAULT_API_KEY_ENV = "RUNNEL_MODEL_API_KEY";
@@ -463,6 +471,13 @@ public final class RunnelConfig extends AbstractConfig {
               Importance.MEDIUM,
               MODEL_MAX_TOKENS_DOC)
           .define(
+              REPLY_MAX_CHARS_CONFIG,
+              Type.INT,
+              SseHttpClient.DEFAULT_MAX_REPLY_CHARS,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              REPLY_MAX_CHARS_DOC)
+          .define(
               MODEL_SYSTEM_PROMPT_CONFIG,
               Type.STRING,
               "",
@@ -683,6 +698,10 @@ public final class RunnelConfig extends AbstractConfig {
         Duration.ofMillis(getLong(MODEL_FIRST_TOKEN_TIMEOUT_MS_CONFIG)),
         Duration.ofMillis(getLong(MODEL_IDLE_TIMEOUT_MS_CONFIG)),
         Duration.ofMillis(getLong(MODEL_TOTAL_TIMEOUT_MS_CONFIG)));
+  }
+
+  public int replyMaxChars() {
+    return getInt(REPLY_MAX_CHARS_CONFIG);
   }
 
   public int modelMaxTokens() {

@@ -28,7 +28,10 @@ public final class ChatModels {
       return switch (provider) {
         case RunnelConfig.PROVIDER_ANTHROPIC -> {
           AnthropicChatModel.Builder b =
-              AnthropicChatModel.builder().apiKey(key).timeouts(timeouts);
+              AnthropicChatModel.builder()
+                  .apiKey(key)
+                  .timeouts(timeouts)
+                  .maxReplyChars(config.replyMaxChars());
           yield (baseUrl.isEmpty() ? b : b.baseUrl(baseUrl)).build();
         }
         case RunnelConfig.PROVIDER_OPENAI, RunnelConfig.PROVIDER_SIMULATED -> {
@@ -41,7 +44,12 @@ public final class ChatModels {
                     : "provider simulated needs the URL of a running simulator"
                         + " (SimulatedModelServer#openAiBaseUrl)");
           }
-          yield OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(key).timeouts(timeouts).build();
+          yield OpenAiChatModel.builder()
+              .baseUrl(baseUrl)
+              .apiKey(key)
+              .timeouts(timeouts)
+              .maxReplyChars(config.replyMaxChars())
+              .build();
         }
         default ->
             throw new ConfigException(RunnelConfig.MODEL_PROVIDER_CONFIG, provider, "unknown");

@@ -32,7 +32,7 @@ public final class AnthropicChatModel implements ChatModel {
         b.baseUrl.endsWith("/") ? b.baseUrl.substring(0, b.baseUrl.length() - 1) : b.baseUrl;
     this.endpoint = URI.create(base + "/v1/messages");
     this.apiKey = b.apiKey;
-    this.http = new SseHttpClient(b.timeouts, b.threads);
+    this.http = new SseHttpClient(b.timeouts, b.threads, b.maxReplyChars);
   }
 
   public static Builder builder() {
@@ -66,6 +66,7 @@ public final class AnthropicChatModel implements ChatModel {
     private Password apiKey;
     private ModelTimeouts timeouts = ModelTimeouts.DEFAULTS;
     private int threads = 2;
+    private int maxReplyChars = SseHttpClient.DEFAULT_MAX_REPLY_CHARS;
 
     private Builder() {}
 
@@ -88,6 +89,15 @@ public final class AnthropicChatModel implements ChatModel {
     /** Threads that parse bodies and call listeners, shared by all open streams. */
     public Builder threads(int threads) {
       this.threads = threads;
+      return this;
+    }
+
+    /**
+     * The longest reply a call accumulates; a longer one ends with {@link
+     * dev.runnel.model.FinishReason#LENGTH} after its first {@code maxReplyChars} characters.
+     */
+    public Builder maxReplyChars(int maxReplyChars) {
+      this.maxReplyChars = maxReplyChars;
       return this;
     }
 

@@ -19,7 +19,6 @@ import java.net.http.HttpResponse.BodySubscriber;
 import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -40,9 +39,13 @@ import org.slf4j.LoggerFactory;
 final class SseCall implements ChatCall, CallSink {
   private static final Logger LOG = LoggerFactory.getLogger(SseCall.class);
 
+  /** Most bytes of a failed response's body that are read (the error message needs a few). */
+  static final int ERROR_BODY_LIMIT = 8 * 1024;
+
   private final SseProtocol protocol;
   private final StreamListener listener;
   private final ModelTimeouts timeouts;
+  private final int maxReplyChars;
   private final StringBuilder text = new StringBuilder();
   private final SseParser parser = new SseParser(this::onEvent);
 
@@ -57,10 +60,12 @@ final class SseCall implements ChatCall, CallSink {
   private long lastDeltaNanos;
   private int deltas;
 
-  SseCall(SseProtocol protocol, StreamListener listener, ModelTimeouts timeouts) {
+  SseCall(
+      SseProtocol protocol, StreamListener listener, ModelTimeouts timeouts, int maxReplyChars) {
     this.protocol = protocol;
     this.listener = listener;
     this.timeouts = timeouts;
+    this.maxReplyChars = maxReplyChars;
   }
 
   synchronized void start(HttpClient http, HttpRequest request) {
@@ -91,6 +96,15 @@ final class SseCall implements ChatCall, CallSink {
     if (ended || piece == null || piece.isEmpty()) {
       return;
     }
+    int room = maxReplyChars - text.length();
+    if (piece.length() > room) {
+      endAtReplyLimit(piece, room);
+      return;
+    }
+    deliver(piece);
+  }
+
+  private void deliver(String piece) {
     deltas++;
     lastDeltaNanos = System.nanoTime();
     if (deltas == 1) {
@@ -101,6 +115,25 @@ final class SseCall implements ChatCall, CallSink {
     }
     text.append(piece);
     listener.onDelta(piece);
+  }
+
+  /**
+   * The reply reached its cap: what fits is delivered, and the call ends as a model's own token
+   * limit would, with {@link FinishReason#LENGTH} (the server's usage never arrives, so none).
+   */
+  private void endAtReplyLimit(String piece, int room) {
+    int keep = room > 0 && Character.isHighSurrogate(piece.charAt(room - 1)) ? room - 1 : room;
+    if (keep > 0) {
+      deliver(piece.substring(0, keep));
+    }
+    LOG.info(
+        "A model reply reached the reply limit of {} characters after {} deltas; the call ends"
+            + " with finish reason LENGTH",
+        maxReplyChars,
+        deltas);
+    end();
+    listener.onComplete(new ChatCompletion(text.toString(), FinishReason.LENGTH, TokenUsage.NONE));
+    closeConnection();
   }
 
   @Override
@@ -143,7 +176,7 @@ final class SseCall implements ChatCall, CallSink {
       return new StreamSubscriber();
     }
     return BodySubscribers.mapping(
-        BodySubscribers.ofString(StandardCharsets.UTF_8),
+        new LimitedBodySubscriber(ERROR_BODY_LIMIT),
         body -> {
           fail(
               status == 200

@@ -35,20 +35,33 @@ public final class SseHttpClient implements AutoCloseable {
     return uri;
   }
 
+  /**
+   * The longest reply a call accumulates unless configured otherwise: 131,072 characters, about
+   * 32,000 tokens of English, more than the default output limit of the common models.
+   */
+  public static final int DEFAULT_MAX_REPLY_CHARS = 131_072;
+
   private static final AtomicInteger POOL_IDS = new AtomicInteger();
 
   private final HttpClient http;
   private final ExecutorService executor;
   private final ModelTimeouts timeouts;
+  private final int maxReplyChars;
 
   /**
    * @param threads size of the pool that parses bodies and calls listeners
+   * @param maxReplyChars longest reply a call accumulates; a longer one ends with {@link
+   *     dev.runnel.model.FinishReason#LENGTH} after its first {@code maxReplyChars} characters
    */
-  public SseHttpClient(ModelTimeouts timeouts, int threads) {
+  public SseHttpClient(ModelTimeouts timeouts, int threads, int maxReplyChars) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1, was " + threads);
     }
+    if (maxReplyChars < 1) {
+      throw new IllegalArgumentException("maxReplyChars must be >= 1, was " + maxReplyChars);
+    }
     this.timeouts = timeouts;
+    this.maxReplyChars = maxReplyChars;
     int pool = POOL_IDS.incrementAndGet();
     AtomicInteger ids = new AtomicInteger();
     this.executor =
@@ -95,7 +108,7 @@ public final class SseHttpClient implements AutoCloseable {
   /** Starts a call; returns at once. */
   public ChatCall start(
       HttpRequest request, Supplier<SseProtocol> protocol, StreamListener listener) {
-    SseCall call = new SseCall(protocol.get(), listener, timeouts);
+    SseCall call = new SseCall(protocol.get(), listener, timeouts, maxReplyChars);
     call.start(http, request);
     return call;
   }

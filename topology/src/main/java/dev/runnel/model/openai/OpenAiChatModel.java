@@ -28,7 +28,7 @@ public final class OpenAiChatModel implements ChatModel {
   private OpenAiChatModel(Builder b) {
     this.endpoint = URI.create(stripSlash(b.baseUrl) + "/chat/completions");
     this.apiKey = b.apiKey;
-    this.http = new SseHttpClient(b.timeouts, b.threads);
+    this.http = new SseHttpClient(b.timeouts, b.threads, b.maxReplyChars);
   }
 
   public static Builder builder() {
@@ -64,6 +64,7 @@ public final class OpenAiChatModel implements ChatModel {
     private Password apiKey;
     private ModelTimeouts timeouts = ModelTimeouts.DEFAULTS;
     private int threads = 2;
+    private int maxReplyChars = SseHttpClient.DEFAULT_MAX_REPLY_CHARS;
 
     private Builder() {}
 
@@ -87,6 +88,15 @@ public final class OpenAiChatModel implements ChatModel {
     /** Threads that parse bodies and call listeners, shared by all open streams. */
     public Builder threads(int threads) {
       this.threads = threads;
+      return this;
+    }
+
+    /**
+     * The longest reply a call accumulates; a longer one ends with {@link
+     * dev.runnel.model.FinishReason#LENGTH} after its first {@code maxReplyChars} characters.
+     */
+    public Builder maxReplyChars(int maxReplyChars) {
+      this.maxReplyChars = maxReplyChars;
       return this;
     }
 
