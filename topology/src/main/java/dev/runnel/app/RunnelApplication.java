@@ -178,7 +178,9 @@ public final class RunnelApplication implements AutoCloseable {
 
       Optional<DeltaPublisher> publisher =
           config.immediateLane()
-              ? Optional.of(KafkaDeltaPublisher.create(clientProps, topics.chunks()))
+              ? Optional.of(
+                  KafkaDeltaPublisher.create(
+                      clientProps, topics.chunks(), config.deltaLaneBufferBytes()))
               : Optional.empty();
       publisher.ifPresent(opened::push);
       Topology topology =

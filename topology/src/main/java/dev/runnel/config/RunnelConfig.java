@@ -58,6 +58,14 @@ public final class RunnelConfig extends AbstractConfig {
           + " through the topology and become visible with each exactly-once commit. End records"
           + " and session state are exactly once in both lanes.";
 
+  public static final String DELTA_LANE_BUFFER_BYTES_CONFIG = "runnel.delta.lane.buffer.bytes";
+  public static final long DELTA_LANE_BUFFER_BYTES_DEFAULT = 8L * 1024 * 1024;
+  private static final String DELTA_LANE_BUFFER_BYTES_DOC =
+      "Immediate lane: most bytes of deltas (two per character plus 64 per delta) that may wait"
+          + " to be handed to its producer, by all calls of the instance together. Model threads"
+          + " never wait on Kafka: when the buffer is full (the broker is slow or unreachable) a"
+          + " new delta fails at once, and its attempt fails as DELTA_NOT_WRITTEN and is retried.";
+
   public static final String MAX_IN_FLIGHT_CONFIG = "runnel.max.in.flight";
   private static final String MAX_IN_FLIGHT_DOC =
       "Upper bound on model calls open at once in one instance (all stream threads). Prompts"
@@ -354,6 +362,13 @@ public final class RunnelConfig extends AbstractConfig {
               Importance.HIGH,
               DELTA_LANE_DOC)
           .define(
+              DELTA_LANE_BUFFER_BYTES_CONFIG,
+              Type.LONG,
+              DELTA_LANE_BUFFER_BYTES_DEFAULT,
+              Range.atLeast(1024),
+              Importance.LOW,
+              DELTA_LANE_BUFFER_BYTES_DOC)
+          .define(
               MAX_IN_FLIGHT_CONFIG,
               Type.INT,
               256,
@@ -647,6 +662,10 @@ public final class RunnelConfig extends AbstractConfig {
 
   public boolean immediateLane() {
     return LANE_IMMEDIATE.equals(getString(DELTA_LANE_CONFIG));
+  }
+
+  public long deltaLaneBufferBytes() {
+    return getLong(DELTA_LANE_BUFFER_BYTES_CONFIG);
   }
 
   public Duration retryBackoffInitial() {

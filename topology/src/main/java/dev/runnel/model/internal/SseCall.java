@@ -26,7 +26,9 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,7 @@ final class SseCall implements ChatCall, CallSink {
   private final StreamListener listener;
   private final ModelTimeouts timeouts;
   private final int maxReplyChars;
+  private final Executor callbacks;
   private final StringBuilder text = new StringBuilder();
   private final SseParser parser = new SseParser(this::onEvent);
 
@@ -61,8 +64,13 @@ final class SseCall implements ChatCall, CallSink {
   private int deltas;
 
   SseCall(
-      SseProtocol protocol, StreamListener listener, ModelTimeouts timeouts, int maxReplyChars) {
+      SseProtocol protocol,
+      StreamListener listener,
+      ModelTimeouts timeouts,
+      int maxReplyChars,
+      Executor callbacks) {
     this.protocol = protocol;
+    this.callbacks = callbacks;
     this.listener = listener;
     this.timeouts = timeouts;
     this.maxReplyChars = maxReplyChars;
@@ -71,8 +79,8 @@ final class SseCall implements ChatCall, CallSink {
   synchronized void start(HttpClient http, HttpRequest request) {
     target = request.uri();
     startNanos = System.nanoTime();
-    totalTimer = Timers.schedule(this::onTotalTimeout, timeouts.total());
-    progressTimer = Timers.schedule(this::checkProgress, timeouts.firstToken());
+    totalTimer = Timers.schedule(onPool(this::onTotalTimeout), timeouts.total());
+    progressTimer = Timers.schedule(onPool(this::checkProgress), timeouts.firstToken());
     CompletableFuture<HttpResponse<Void>> sent = http.sendAsync(request, this::subscriberFor);
     response = sent;
     sent.whenComplete(
@@ -111,7 +119,7 @@ final class SseCall implements ChatCall, CallSink {
       // From now on the idle timeout applies; later deltas only move lastDeltaNanos and the
       // timer reschedules itself, so a fast stream costs no timer churn.
       progressTimer.cancel(false);
-      progressTimer = Timers.schedule(this::checkProgress, timeouts.idle());
+      progressTimer = Timers.schedule(onPool(this::checkProgress), timeouts.idle());
     }
     text.append(piece);
     listener.onDelta(piece);
@@ -267,6 +275,20 @@ final class SseCall implements ChatCall, CallSink {
 
   // --- timers ---
 
+  /**
+   * A timer task that runs on the client's pool: the shared timer thread never waits for this
+   * call's lock, so a listener that is slow to return stalls no other call's timeouts.
+   */
+  private Runnable onPool(Runnable task) {
+    return () -> {
+      try {
+        callbacks.execute(task);
+      } catch (RejectedExecutionException clientClosed) {
+        task.run();
+      }
+    };
+  }
+
   private synchronized void checkProgress() {
     if (ended) {
       return;
@@ -285,7 +307,8 @@ final class SseCall implements ChatCall, CallSink {
                   ? "no token within the first-token timeout of " + timeouts.firstToken()
                   : "no token for the idle timeout of " + timeouts.idle() + " after " + deltas));
     } else {
-      progressTimer = Timers.schedule(this::checkProgress, Duration.ofNanos(deadline - now));
+      progressTimer =
+          Timers.schedule(onPool(this::checkProgress), Duration.ofNanos(deadline - now));
     }
   }
 

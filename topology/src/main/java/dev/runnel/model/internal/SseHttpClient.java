@@ -18,8 +18,8 @@ import java.util.function.Supplier;
  * The HTTP side every streaming model client shares: one JDK {@link HttpClient} whose callbacks run
  * on a small fixed pool, and calls that read the body as it arrives through a {@link
  * java.net.http.HttpResponse.BodySubscriber}. No thread waits on an open stream: the client's
- * selector thread reads every socket, the pool runs the parsing and the listeners, and one shared
- * timer thread runs the timeouts.
+ * selector thread reads every socket, the pool runs the parsing, the listeners and the timeouts,
+ * and one shared timer thread only hands the timeouts to the pool when they are due.
  */
 public final class SseHttpClient implements AutoCloseable {
 
@@ -108,7 +108,7 @@ public final class SseHttpClient implements AutoCloseable {
   /** Starts a call; returns at once. */
   public ChatCall start(
       HttpRequest request, Supplier<SseProtocol> protocol, StreamListener listener) {
-    SseCall call = new SseCall(protocol.get(), listener, timeouts, maxReplyChars);
+    SseCall call = new SseCall(protocol.get(), listener, timeouts, maxReplyChars, executor);
     call.start(http, request);
     return call;
   }
