@@ -153,7 +153,11 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String MODEL_BASE_URL_DOC =
       "Base URL of the model endpoint. OpenAI format: up to the version path"
           + " (https://api.openai.com/v1, http://localhost:11434/v1); Anthropic: without it"
-          + " (https://api.anthropic.com, the default for that provider).";
+          + " (https://api.anthropic.com, the default for that provider). user:password@ in it is"
+          + " sent as HTTP Basic authentication (for a proxy in front of the model; with the"
+          + " OpenAI format it cannot be combined with an API key). A query string is kept on"
+          + " every call. Neither the userinfo nor the query string ever appears in a log, an"
+          + " error message or a topic.";
 
   public static final String MODEL_API_KEY_ENV_CONFIG = "runnel.model.api.key.env";
   private static final String MODEL_API_KEY_ENV_DOC =

@@ -3,6 +3,7 @@ package dev.runnel.model;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.anthropic.AnthropicChatModel;
+import dev.runnel.model.internal.Redaction;
 import dev.runnel.model.openai.OpenAiChatModel;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
@@ -55,7 +56,8 @@ public final class ChatModels {
             throw new ConfigException(RunnelConfig.MODEL_PROVIDER_CONFIG, provider, "unknown");
       };
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(RunnelConfig.MODEL_BASE_URL_CONFIG, baseUrl, e.getMessage());
+      throw new ConfigException(
+          RunnelConfig.MODEL_BASE_URL_CONFIG, Redaction.url(baseUrl), e.getMessage());
     }
   }
 

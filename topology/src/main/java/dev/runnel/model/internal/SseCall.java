@@ -10,7 +10,6 @@ import dev.runnel.model.StreamListener;
 import dev.runnel.model.TokenUsage;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
@@ -49,6 +48,7 @@ final class SseCall implements ChatCall, CallSink {
   private final ModelTimeouts timeouts;
   private final int maxReplyChars;
   private final Executor callbacks;
+  private final Redaction redaction;
   private final StringBuilder text = new StringBuilder();
   private final SseParser parser = new SseParser(this::onEvent);
 
@@ -58,7 +58,7 @@ final class SseCall implements ChatCall, CallSink {
   private volatile CompletableFuture<HttpResponse<Void>> response;
   private ScheduledFuture<?> totalTimer;
   private ScheduledFuture<?> progressTimer;
-  private URI target;
+  private String target;
   private long startNanos;
   private long lastDeltaNanos;
   private int deltas;
@@ -68,8 +68,10 @@ final class SseCall implements ChatCall, CallSink {
       StreamListener listener,
       ModelTimeouts timeouts,
       int maxReplyChars,
-      Executor callbacks) {
+      Executor callbacks,
+      Redaction redaction) {
     this.protocol = protocol;
+    this.redaction = redaction;
     this.callbacks = callbacks;
     this.listener = listener;
     this.timeouts = timeouts;
@@ -77,7 +79,7 @@ final class SseCall implements ChatCall, CallSink {
   }
 
   synchronized void start(HttpClient http, HttpRequest request) {
-    target = request.uri();
+    target = Redaction.url(request.uri().toString());
     startNanos = System.nanoTime();
     totalTimer = Timers.schedule(onPool(this::onTotalTimeout), timeouts.total());
     progressTimer = Timers.schedule(onPool(this::checkProgress), timeouts.firstToken());
@@ -162,7 +164,7 @@ final class SseCall implements ChatCall, CallSink {
       first = !ended;
       if (first) {
         end();
-        listener.onError(error);
+        listener.onError(redacted(error));
       }
     }
     if (first) {
@@ -230,7 +232,7 @@ final class SseCall implements ChatCall, CallSink {
           fail(new ModelException(Kind.PROTOCOL, "bad event stream: " + e.getMessage(), null, e));
         } catch (RuntimeException e) {
           // A listener that throws must not leave the call half-ended.
-          LOG.warn("Failure while handling a model stream event", e);
+          LOG.warn("Failure while handling a model stream event", redaction.apply((Throwable) e));
           fail(new ModelException(Kind.PROTOCOL, "failed to handle an event: " + e, null, e));
         }
       }
@@ -353,6 +355,15 @@ final class SseCall implements ChatCall, CallSink {
     }
   }
 
+  /** The error as the listener may pass it on: to topics, logs and clients. */
+  private ModelException redacted(ModelException error) {
+    return new ModelException(
+        error.kind(),
+        redaction.apply(error.getMessage()),
+        error.retryAfter().orElse(null),
+        redaction.apply(error.getCause()));
+  }
+
   private ModelException forSendError(Throwable error) {
     Throwable cause = error;
     while (cause instanceof CompletionException && cause.getCause() != null) {
@@ -379,7 +390,7 @@ final class SseCall implements ChatCall, CallSink {
       return new ModelException(
           Kind.CONNECTION, "the connection broke before a response: " + cause, null, cause);
     }
-    LOG.warn("Unexpected failure of a model call", cause);
+    LOG.warn("Unexpected failure of a model call", redaction.apply(cause));
     return new ModelException(Kind.CONNECTION, "the call failed: " + cause, null, cause);
   }
 }
