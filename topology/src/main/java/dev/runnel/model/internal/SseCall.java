@@ -232,7 +232,7 @@ final class SseCall implements ChatCall, CallSink {
           fail(new ModelException(Kind.PROTOCOL, "bad event stream: " + e.getMessage(), null, e));
         } catch (RuntimeException e) {
           // A listener that throws must not leave the call half-ended.
-          LOG.warn("Failure while handling a model stream event", redaction.apply((Throwable) e));
+          LOG.warn("Failure while handling a model stream event", redaction.apply(e));
           fail(new ModelException(Kind.PROTOCOL, "failed to handle an event: " + e, null, e));
         }
       }
