@@ -34,6 +34,6 @@ final class Failures {
   static ErrorInfo describe(Throwable error) {
     String message = error.getMessage() == null ? error.getClass().getName() : error.getMessage();
     // What an action throws may quote a URL with credentials; the message goes to topics and logs.
-    return new ErrorInfo(kind(error), Redaction.url(message), retriable(error));
+    return new ErrorInfo(kind(error), Redaction.URLS.apply(message), retriable(error));
   }
 }
