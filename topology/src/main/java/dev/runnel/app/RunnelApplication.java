@@ -7,6 +7,7 @@ import dev.runnel.metrics.MetricsServer;
 import dev.runnel.metrics.RunnelMetrics;
 import dev.runnel.model.ChatModel;
 import dev.runnel.model.ChatModels;
+import dev.runnel.model.internal.Redaction;
 import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.processor.KafkaDeltaPublisher;
 import dev.runnel.processor.RunnelTopology;
@@ -179,7 +180,9 @@ public final class RunnelApplication implements AutoCloseable {
 
       Optional<DeltaPublisher> publisher =
           config.immediateLane()
-              ? Optional.of(KafkaDeltaPublisher.create(clientProps, topics.chunks()))
+              ? Optional.of(
+                  KafkaDeltaPublisher.create(
+                      clientProps, topics.chunks(), config.deltaLaneBufferBytes()))
               : Optional.empty();
       publisher.ifPresent(opened::push);
       Topology topology =
@@ -321,13 +324,8 @@ public final class RunnelApplication implements AutoCloseable {
         config.modelProvider(),
         config.modelBaseUrl().isEmpty()
             ? "(provider default)"
-            : withoutUserInfo(config.modelBaseUrl()),
+            : Redaction.url(config.modelBaseUrl()),
         config.modelApiKey().isPresent() ? "set" : "none");
-  }
-
-  /** A URL for the log: credentials embedded as {@code user:password@} are dropped. */
-  static String withoutUserInfo(String url) {
-    return url.replaceFirst("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", "$1");
   }
 
   private void onStateChange(State newState, State oldState) {

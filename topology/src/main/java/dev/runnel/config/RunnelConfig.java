@@ -1,6 +1,7 @@
 package dev.runnel.config;
 
 import dev.runnel.model.ModelTimeouts;
+import dev.runnel.model.internal.SseHttpClient;
 import dev.runnel.serde.SchemaRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,6 +57,14 @@ public final class RunnelConfig extends AbstractConfig {
           + " de-duplicate by request id, attempt, callId and sequence). 'transactional': deltas go"
           + " through the topology and become visible with each exactly-once commit. End records"
           + " and session state are exactly once in both lanes.";
+
+  public static final String DELTA_LANE_BUFFER_BYTES_CONFIG = "runnel.delta.lane.buffer.bytes";
+  public static final long DELTA_LANE_BUFFER_BYTES_DEFAULT = 8L * 1024 * 1024;
+  private static final String DELTA_LANE_BUFFER_BYTES_DOC =
+      "Immediate lane: most bytes of deltas (two per character plus 64 per delta) that may wait"
+          + " to be handed to its producer, by all calls of the instance together. Model threads"
+          + " never wait on Kafka: when the buffer is full (the broker is slow or unreachable) a"
+          + " new delta fails at once, and its attempt fails as DELTA_NOT_WRITTEN and is retried.";
 
   public static final String MAX_IN_FLIGHT_CONFIG = "runnel.max.in.flight";
   private static final String MAX_IN_FLIGHT_DOC =
@@ -158,7 +167,11 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String MODEL_BASE_URL_DOC =
       "Base URL of the model endpoint. OpenAI format: up to the version path"
           + " (https://api.openai.com/v1, http://localhost:11434/v1); Anthropic: without it"
-          + " (https://api.anthropic.com, the default for that provider).";
+          + " (https://api.anthropic.com, the default for that provider). user:password@ in it is"
+          + " sent as HTTP Basic authentication (for a proxy in front of the model; with the"
+          + " OpenAI format it cannot be combined with an API key). A query string is kept on"
+          + " every call. Neither the userinfo nor the query string ever appears in a log, an"
+          + " error message or a topic.";
 
   public static final String MODEL_API_KEY_ENV_CONFIG = "runnel.model.api.key.env";
   private static final String MODEL_API_KEY_ENV_DOC =
@@ -195,6 +208,13 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String MODEL_SYSTEM_PROMPT_CONFIG = "runnel.model.system.prompt";
   private static final String MODEL_SYSTEM_PROMPT_DOC =
       "System prompt sent before the conversation on every chat call; empty for none.";
+
+  public static final String REPLY_MAX_CHARS_CONFIG = "runnel.reply.max.chars";
+  private static final String REPLY_MAX_CHARS_DOC =
+      "Longest reply a model call may accumulate, in UTF-16 code units. A longer reply is cut"
+          + " there: its first characters are kept and streamed, and the call ends as a model's"
+          + " own token limit would, with finish reason LENGTH (without token usage, which the"
+          + " server never got to send).";
 
   /** The environment variable read for the API key unless configured otherwise. */
   public static final String DEFAULT_API_KEY_ENV = "RUNNEL_MODEL_API_KEY";
@@ -404,6 +424,13 @@ public final class RunnelConfig extends AbstractConfig {
               Importance.HIGH,
               DELTA_LANE_DOC)
           .define(
+              DELTA_LANE_BUFFER_BYTES_CONFIG,
+              Type.LONG,
+              DELTA_LANE_BUFFER_BYTES_DEFAULT,
+              Range.atLeast(1024),
+              Importance.LOW,
+              DELTA_LANE_BUFFER_BYTES_DOC)
+          .define(
               MAX_IN_FLIGHT_CONFIG,
               Type.INT,
               256,
@@ -527,6 +554,13 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(0),
               Importance.MEDIUM,
               MODEL_MAX_TOKENS_DOC)
+          .define(
+              REPLY_MAX_CHARS_CONFIG,
+              Type.INT,
+              SseHttpClient.DEFAULT_MAX_REPLY_CHARS,
+              Range.atLeast(1),
+              Importance.MEDIUM,
+              REPLY_MAX_CHARS_DOC)
           .define(
               MODEL_SYSTEM_PROMPT_CONFIG,
               Type.STRING,
@@ -748,6 +782,10 @@ public final class RunnelConfig extends AbstractConfig {
     return LANE_IMMEDIATE.equals(getString(DELTA_LANE_CONFIG));
   }
 
+  public long deltaLaneBufferBytes() {
+    return getLong(DELTA_LANE_BUFFER_BYTES_CONFIG);
+  }
+
   public Duration retryBackoffInitial() {
     return Duration.ofMillis(getLong(RETRY_BACKOFF_INITIAL_MS_CONFIG));
   }
@@ -797,6 +835,10 @@ public final class RunnelConfig extends AbstractConfig {
         Duration.ofMillis(getLong(MODEL_FIRST_TOKEN_TIMEOUT_MS_CONFIG)),
         Duration.ofMillis(getLong(MODEL_IDLE_TIMEOUT_MS_CONFIG)),
         Duration.ofMillis(getLong(MODEL_TOTAL_TIMEOUT_MS_CONFIG)));
+  }
+
+  public int replyMaxChars() {
+    return getInt(REPLY_MAX_CHARS_CONFIG);
   }
 
   public int modelMaxTokens() {

@@ -3,6 +3,7 @@ package dev.runnel.model;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.anthropic.AnthropicChatModel;
+import dev.runnel.model.internal.Redaction;
 import dev.runnel.model.openai.OpenAiChatModel;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
@@ -28,7 +29,10 @@ public final class ChatModels {
       return switch (provider) {
         case RunnelConfig.PROVIDER_ANTHROPIC -> {
           AnthropicChatModel.Builder b =
-              AnthropicChatModel.builder().apiKey(key).timeouts(timeouts);
+              AnthropicChatModel.builder()
+                  .apiKey(key)
+                  .timeouts(timeouts)
+                  .maxReplyChars(config.replyMaxChars());
           yield (baseUrl.isEmpty() ? b : b.baseUrl(baseUrl)).build();
         }
         case RunnelConfig.PROVIDER_OPENAI, RunnelConfig.PROVIDER_SIMULATED -> {
@@ -41,13 +45,19 @@ public final class ChatModels {
                     : "provider simulated needs the URL of a running simulator"
                         + " (SimulatedModelServer#openAiBaseUrl)");
           }
-          yield OpenAiChatModel.builder().baseUrl(baseUrl).apiKey(key).timeouts(timeouts).build();
+          yield OpenAiChatModel.builder()
+              .baseUrl(baseUrl)
+              .apiKey(key)
+              .timeouts(timeouts)
+              .maxReplyChars(config.replyMaxChars())
+              .build();
         }
         default ->
             throw new ConfigException(RunnelConfig.MODEL_PROVIDER_CONFIG, provider, "unknown");
       };
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(RunnelConfig.MODEL_BASE_URL_CONFIG, baseUrl, e.getMessage());
+      throw new ConfigException(
+          RunnelConfig.MODEL_BASE_URL_CONFIG, Redaction.url(baseUrl), e.getMessage());
     }
   }
 

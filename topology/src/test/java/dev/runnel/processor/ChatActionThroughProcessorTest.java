@@ -145,4 +145,25 @@ class ChatActionThroughProcessorTest {
       assertThat(server.requests()).hasSize(1);
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {RunnelConfig.LANE_TRANSACTIONAL, RunnelConfig.LANE_IMMEDIATE})
+  void aReplyLongerThanTheReplyLimitIsCutThereAndEndsWithLength(String lane) {
+    String prompt = "Tell me everything";
+    String full = SimulatedReplies.reply(prompt, REPLY_TOKENS);
+    int limit = full.length() / 2;
+    try (Harness h = harness(lane, Map.of(RunnelConfig.REPLY_MAX_CHARS_CONFIG, limit))) {
+      h.send("s", "r1", prompt);
+      pumpUntilStates(h, "s", 1);
+
+      String kept = h.rebuiltText("r1");
+      assertThat(kept).hasSizeBetween(limit - 1, limit).isEqualTo(full.substring(0, kept.length()));
+      Chunk end = h.endChunks().get(0);
+      assertThat(end.getFinishReason()).isEqualTo(FinishReason.LENGTH);
+      assertThat(end.getTextLength()).isEqualTo(kept.length());
+      SessionState state = h.states("s").get(0);
+      assertThat(state.getLastStatus()).isEqualTo(RequestStatus.COMPLETED);
+      assertThat(state.getMessages().get(1).getContent()).isEqualTo(kept);
+    }
+  }
 }

@@ -8,12 +8,22 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * An immediate-lane publisher that keeps what it was sent. It acknowledges at once, or holds
- * acknowledgements until the test releases them.
+ * acknowledgements until the test releases them, or leaves them to another publisher it passes
+ * every delta on to.
  */
 final class RecordingDeltaPublisher implements DeltaPublisher {
+  private final DeltaPublisher delegate;
   private final List<Chunk> sent = new ArrayList<>();
   private final List<CompletableFuture<Void>> held = new ArrayList<>();
   private boolean holdAcks;
+
+  RecordingDeltaPublisher() {
+    this(null);
+  }
+
+  RecordingDeltaPublisher(DeltaPublisher delegate) {
+    this.delegate = delegate;
+  }
 
   synchronized RecordingDeltaPublisher holdingAcks() {
     holdAcks = true;
@@ -21,14 +31,19 @@ final class RecordingDeltaPublisher implements DeltaPublisher {
   }
 
   @Override
-  public synchronized CompletionStage<Void> send(Chunk delta) {
-    sent.add(delta);
+  public CompletionStage<Void> send(Chunk delta) {
     CompletableFuture<Void> ack = new CompletableFuture<>();
-    if (holdAcks) {
-      held.add(ack);
-    } else {
-      ack.complete(null);
+    synchronized (this) {
+      sent.add(delta);
+      if (delegate == null && holdAcks) {
+        held.add(ack);
+        return ack;
+      }
     }
+    if (delegate != null) {
+      return delegate.send(delta);
+    }
+    ack.complete(null);
     return ack;
   }
 
@@ -48,5 +63,9 @@ final class RecordingDeltaPublisher implements DeltaPublisher {
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    if (delegate != null) {
+      delegate.close();
+    }
+  }
 }

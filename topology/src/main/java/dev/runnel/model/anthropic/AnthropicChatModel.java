@@ -7,9 +7,12 @@ import dev.runnel.model.ModelTimeouts;
 import dev.runnel.model.StreamListener;
 import dev.runnel.model.anthropic.internal.AnthropicStreamProtocol;
 import dev.runnel.model.anthropic.internal.AnthropicWire;
+import dev.runnel.model.internal.Redaction;
 import dev.runnel.model.internal.SseHttpClient;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.apache.kafka.common.config.types.Password;
 
@@ -25,14 +28,22 @@ public final class AnthropicChatModel implements ChatModel {
 
   private final URI endpoint;
   private final Password apiKey;
+  private final String basicAuthorization;
+  private final Redaction redaction;
   private final SseHttpClient http;
 
   private AnthropicChatModel(Builder b) {
-    String base =
-        b.baseUrl.endsWith("/") ? b.baseUrl.substring(0, b.baseUrl.length() - 1) : b.baseUrl;
-    this.endpoint = URI.create(base + "/v1/messages");
+    SseHttpClient.Endpoint target = SseHttpClient.endpoint(b.baseUrl, "/v1/messages");
+    this.endpoint = target.uri();
     this.apiKey = b.apiKey;
-    this.http = new SseHttpClient(b.timeouts, b.threads);
+    // The key goes in x-api-key, so credentials in the URL (a proxy's) can be Basic beside it.
+    this.basicAuthorization = target.basicAuthorization().orElse(null);
+    List<String> secrets = new ArrayList<>(target.secrets());
+    if (apiKey != null) {
+      secrets.add(apiKey.value());
+    }
+    this.redaction = Redaction.of(secrets);
+    this.http = new SseHttpClient(b.timeouts, b.threads, b.maxReplyChars);
   }
 
   public static Builder builder() {
@@ -47,7 +58,10 @@ public final class AnthropicChatModel implements ChatModel {
     if (apiKey != null && !apiKey.value().isEmpty()) {
       r.header("x-api-key", apiKey.value());
     }
-    return http.start(r.build(), AnthropicStreamProtocol::new, listener);
+    if (basicAuthorization != null) {
+      r.header("Authorization", basicAuthorization);
+    }
+    return http.start(r.build(), AnthropicStreamProtocol::new, listener, redaction);
   }
 
   @Override
@@ -57,7 +71,7 @@ public final class AnthropicChatModel implements ChatModel {
 
   @Override
   public String toString() {
-    return "AnthropicChatModel[" + endpoint + "]";
+    return "AnthropicChatModel[" + Redaction.url(endpoint.toString()) + "]";
   }
 
   /** Settings of an {@link AnthropicChatModel}. */
@@ -66,6 +80,7 @@ public final class AnthropicChatModel implements ChatModel {
     private Password apiKey;
     private ModelTimeouts timeouts = ModelTimeouts.DEFAULTS;
     private int threads = 2;
+    private int maxReplyChars = SseHttpClient.DEFAULT_MAX_REPLY_CHARS;
 
     private Builder() {}
 
@@ -91,8 +106,16 @@ public final class AnthropicChatModel implements ChatModel {
       return this;
     }
 
+    /**
+     * The longest reply a call accumulates; a longer one ends with {@link
+     * dev.runnel.model.FinishReason#LENGTH} after its first {@code maxReplyChars} characters.
+     */
+    public Builder maxReplyChars(int maxReplyChars) {
+      this.maxReplyChars = maxReplyChars;
+      return this;
+    }
+
     public AnthropicChatModel build() {
-      SseHttpClient.requireHttpUrl(baseUrl);
       return new AnthropicChatModel(this);
     }
   }

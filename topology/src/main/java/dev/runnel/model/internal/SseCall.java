@@ -10,7 +10,6 @@ import dev.runnel.model.StreamListener;
 import dev.runnel.model.TokenUsage;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
@@ -19,7 +18,6 @@ import java.net.http.HttpResponse.BodySubscriber;
 import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +25,9 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,9 +40,15 @@ import org.slf4j.LoggerFactory;
 final class SseCall implements ChatCall, CallSink {
   private static final Logger LOG = LoggerFactory.getLogger(SseCall.class);
 
+  /** Most bytes of a failed response's body that are read (the error message needs a few). */
+  static final int ERROR_BODY_LIMIT = 8 * 1024;
+
   private final SseProtocol protocol;
   private final StreamListener listener;
   private final ModelTimeouts timeouts;
+  private final int maxReplyChars;
+  private final Executor callbacks;
+  private final Redaction redaction;
   private final StringBuilder text = new StringBuilder();
   private final SseParser parser = new SseParser(this::onEvent);
 
@@ -52,22 +58,31 @@ final class SseCall implements ChatCall, CallSink {
   private volatile CompletableFuture<HttpResponse<Void>> response;
   private ScheduledFuture<?> totalTimer;
   private ScheduledFuture<?> progressTimer;
-  private URI target;
+  private String target;
   private long startNanos;
   private long lastDeltaNanos;
   private int deltas;
 
-  SseCall(SseProtocol protocol, StreamListener listener, ModelTimeouts timeouts) {
+  SseCall(
+      SseProtocol protocol,
+      StreamListener listener,
+      ModelTimeouts timeouts,
+      int maxReplyChars,
+      Executor callbacks,
+      Redaction redaction) {
     this.protocol = protocol;
+    this.redaction = redaction;
+    this.callbacks = callbacks;
     this.listener = listener;
     this.timeouts = timeouts;
+    this.maxReplyChars = maxReplyChars;
   }
 
   synchronized void start(HttpClient http, HttpRequest request) {
-    target = request.uri();
+    target = Redaction.url(request.uri().toString());
     startNanos = System.nanoTime();
-    totalTimer = Timers.schedule(this::onTotalTimeout, timeouts.total());
-    progressTimer = Timers.schedule(this::checkProgress, timeouts.firstToken());
+    totalTimer = Timers.schedule(onPool(this::onTotalTimeout), timeouts.total());
+    progressTimer = Timers.schedule(onPool(this::checkProgress), timeouts.firstToken());
     CompletableFuture<HttpResponse<Void>> sent = http.sendAsync(request, this::subscriberFor);
     response = sent;
     sent.whenComplete(
@@ -91,16 +106,44 @@ final class SseCall implements ChatCall, CallSink {
     if (ended || piece == null || piece.isEmpty()) {
       return;
     }
+    int room = maxReplyChars - text.length();
+    if (piece.length() > room) {
+      endAtReplyLimit(piece, room);
+      return;
+    }
+    deliver(piece);
+  }
+
+  private void deliver(String piece) {
     deltas++;
     lastDeltaNanos = System.nanoTime();
     if (deltas == 1) {
       // From now on the idle timeout applies; later deltas only move lastDeltaNanos and the
       // timer reschedules itself, so a fast stream costs no timer churn.
       progressTimer.cancel(false);
-      progressTimer = Timers.schedule(this::checkProgress, timeouts.idle());
+      progressTimer = Timers.schedule(onPool(this::checkProgress), timeouts.idle());
     }
     text.append(piece);
     listener.onDelta(piece);
+  }
+
+  /**
+   * The reply reached its cap: what fits is delivered, and the call ends as a model's own token
+   * limit would, with {@link FinishReason#LENGTH} (the server's usage never arrives, so none).
+   */
+  private void endAtReplyLimit(String piece, int room) {
+    int keep = room > 0 && Character.isHighSurrogate(piece.charAt(room - 1)) ? room - 1 : room;
+    if (keep > 0) {
+      deliver(piece.substring(0, keep));
+    }
+    LOG.info(
+        "A model reply reached the reply limit of {} characters after {} deltas; the call ends"
+            + " with finish reason LENGTH",
+        maxReplyChars,
+        deltas);
+    end();
+    listener.onComplete(new ChatCompletion(text.toString(), FinishReason.LENGTH, TokenUsage.NONE));
+    closeConnection();
   }
 
   @Override
@@ -121,7 +164,7 @@ final class SseCall implements ChatCall, CallSink {
       first = !ended;
       if (first) {
         end();
-        listener.onError(error);
+        listener.onError(redacted(error));
       }
     }
     if (first) {
@@ -143,7 +186,7 @@ final class SseCall implements ChatCall, CallSink {
       return new StreamSubscriber();
     }
     return BodySubscribers.mapping(
-        BodySubscribers.ofString(StandardCharsets.UTF_8),
+        new LimitedBodySubscriber(ERROR_BODY_LIMIT),
         body -> {
           fail(
               status == 200
@@ -189,7 +232,7 @@ final class SseCall implements ChatCall, CallSink {
           fail(new ModelException(Kind.PROTOCOL, "bad event stream: " + e.getMessage(), null, e));
         } catch (RuntimeException e) {
           // A listener that throws must not leave the call half-ended.
-          LOG.warn("Failure while handling a model stream event", e);
+          LOG.warn("Failure while handling a model stream event", redaction.apply(e));
           fail(new ModelException(Kind.PROTOCOL, "failed to handle an event: " + e, null, e));
         }
       }
@@ -234,6 +277,20 @@ final class SseCall implements ChatCall, CallSink {
 
   // --- timers ---
 
+  /**
+   * A timer task that runs on the client's pool: the shared timer thread never waits for this
+   * call's lock, so a listener that is slow to return stalls no other call's timeouts.
+   */
+  private Runnable onPool(Runnable task) {
+    return () -> {
+      try {
+        callbacks.execute(task);
+      } catch (RejectedExecutionException clientClosed) {
+        task.run();
+      }
+    };
+  }
+
   private synchronized void checkProgress() {
     if (ended) {
       return;
@@ -252,7 +309,8 @@ final class SseCall implements ChatCall, CallSink {
                   ? "no token within the first-token timeout of " + timeouts.firstToken()
                   : "no token for the idle timeout of " + timeouts.idle() + " after " + deltas));
     } else {
-      progressTimer = Timers.schedule(this::checkProgress, Duration.ofNanos(deadline - now));
+      progressTimer =
+          Timers.schedule(onPool(this::checkProgress), Duration.ofNanos(deadline - now));
     }
   }
 
@@ -297,6 +355,15 @@ final class SseCall implements ChatCall, CallSink {
     }
   }
 
+  /** The error as the listener may pass it on: to topics, logs and clients. */
+  private ModelException redacted(ModelException error) {
+    return new ModelException(
+        error.kind(),
+        redaction.apply(error.getMessage()),
+        error.retryAfter().orElse(null),
+        redaction.apply(error.getCause()));
+  }
+
   private ModelException forSendError(Throwable error) {
     Throwable cause = error;
     while (cause instanceof CompletionException && cause.getCause() != null) {
@@ -323,7 +390,7 @@ final class SseCall implements ChatCall, CallSink {
       return new ModelException(
           Kind.CONNECTION, "the connection broke before a response: " + cause, null, cause);
     }
-    LOG.warn("Unexpected failure of a model call", cause);
+    LOG.warn("Unexpected failure of a model call", redaction.apply(cause));
     return new ModelException(Kind.CONNECTION, "the call failed: " + cause, null, cause);
   }
 }

@@ -5,11 +5,14 @@ import dev.runnel.model.ChatModel;
 import dev.runnel.model.ChatRequest;
 import dev.runnel.model.ModelTimeouts;
 import dev.runnel.model.StreamListener;
+import dev.runnel.model.internal.Redaction;
 import dev.runnel.model.internal.SseHttpClient;
 import dev.runnel.model.openai.internal.OpenAiStreamProtocol;
 import dev.runnel.model.openai.internal.OpenAiWire;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import org.apache.kafka.common.config.types.Password;
 
@@ -22,13 +25,27 @@ import org.apache.kafka.common.config.types.Password;
  */
 public final class OpenAiChatModel implements ChatModel {
   private final URI endpoint;
-  private final Password apiKey;
+  private final String authorization;
+  private final Redaction redaction;
   private final SseHttpClient http;
 
   private OpenAiChatModel(Builder b) {
-    this.endpoint = URI.create(stripSlash(b.baseUrl) + "/chat/completions");
-    this.apiKey = b.apiKey;
-    this.http = new SseHttpClient(b.timeouts, b.threads);
+    SseHttpClient.Endpoint target = SseHttpClient.endpoint(b.baseUrl, "/chat/completions");
+    boolean hasKey = b.apiKey != null && !b.apiKey.value().isEmpty();
+    if (hasKey && target.basicAuthorization().isPresent()) {
+      throw new IllegalArgumentException(
+          "baseUrl carries credentials (user:password@) and an API key is set: both would be the"
+              + " Authorization header; keep one");
+    }
+    this.endpoint = target.uri();
+    this.authorization =
+        hasKey ? "Bearer " + b.apiKey.value() : target.basicAuthorization().orElse(null);
+    List<String> secrets = new ArrayList<>(target.secrets());
+    if (hasKey) {
+      secrets.add(b.apiKey.value());
+    }
+    this.redaction = Redaction.of(secrets);
+    this.http = new SseHttpClient(b.timeouts, b.threads, b.maxReplyChars);
   }
 
   public static Builder builder() {
@@ -38,10 +55,10 @@ public final class OpenAiChatModel implements ChatModel {
   @Override
   public ChatCall stream(ChatRequest request, StreamListener listener) {
     HttpRequest.Builder r = http.postJson(endpoint, OpenAiWire.requestBody(request));
-    if (apiKey != null && !apiKey.value().isEmpty()) {
-      r.header("Authorization", "Bearer " + apiKey.value());
+    if (authorization != null) {
+      r.header("Authorization", authorization);
     }
-    return http.start(r.build(), OpenAiStreamProtocol::new, listener);
+    return http.start(r.build(), OpenAiStreamProtocol::new, listener, redaction);
   }
 
   @Override
@@ -51,11 +68,7 @@ public final class OpenAiChatModel implements ChatModel {
 
   @Override
   public String toString() {
-    return "OpenAiChatModel[" + endpoint + "]";
-  }
-
-  static String stripSlash(String url) {
-    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+    return "OpenAiChatModel[" + Redaction.url(endpoint.toString()) + "]";
   }
 
   /** Settings of an {@link OpenAiChatModel}. */
@@ -64,6 +77,7 @@ public final class OpenAiChatModel implements ChatModel {
     private Password apiKey;
     private ModelTimeouts timeouts = ModelTimeouts.DEFAULTS;
     private int threads = 2;
+    private int maxReplyChars = SseHttpClient.DEFAULT_MAX_REPLY_CHARS;
 
     private Builder() {}
 
@@ -90,8 +104,16 @@ public final class OpenAiChatModel implements ChatModel {
       return this;
     }
 
+    /**
+     * The longest reply a call accumulates; a longer one ends with {@link
+     * dev.runnel.model.FinishReason#LENGTH} after its first {@code maxReplyChars} characters.
+     */
+    public Builder maxReplyChars(int maxReplyChars) {
+      this.maxReplyChars = maxReplyChars;
+      return this;
+    }
+
     public OpenAiChatModel build() {
-      SseHttpClient.requireHttpUrl(baseUrl);
       return new OpenAiChatModel(this);
     }
   }

@@ -1,6 +1,7 @@
 package dev.runnel.processor.internal;
 
 import dev.runnel.model.ModelException;
+import dev.runnel.model.internal.Redaction;
 import dev.runnel.schemas.ErrorInfo;
 import java.time.Duration;
 import java.util.Optional;
@@ -35,6 +36,7 @@ final class Failures {
 
   static ErrorInfo describe(Throwable error) {
     String message = error.getMessage() == null ? error.getClass().getName() : error.getMessage();
-    return new ErrorInfo(kind(error), message, retriable(error));
+    // What an action throws may quote a URL with credentials; the message goes to topics and logs.
+    return new ErrorInfo(kind(error), Redaction.URLS.apply(message), retriable(error));
   }
 }

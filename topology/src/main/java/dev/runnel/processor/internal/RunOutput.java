@@ -120,8 +120,17 @@ final class RunOutput implements ActionOutput {
 
   private synchronized void acknowledged(Throwable error) {
     unacknowledged--;
-    if (error != null && terminal == null && !closed) {
-      terminal = new RunEvent.Failed(key, new DeltaNotWritten(error), sequence);
+    if (error != null && !delivered && !closed) {
+      // A lost delta leaves text no consumer can rebuild, so the attempt fails even if its final
+      // is here. It fails at once: the lane that lost one delta may hold the others for up to its
+      // producer's max.block.ms, and whatever lands later belongs to an attempt that already has
+      // its error end record (and, if retried, a higher attempt after it).
+      if (!(terminal instanceof RunEvent.Failed)) {
+        terminal = new RunEvent.Failed(key, new DeltaNotWritten(error), sequence);
+      }
+      delivered = true;
+      toStreamThread.accept(terminal);
+      return;
     }
     deliverWhenAcknowledged();
   }
