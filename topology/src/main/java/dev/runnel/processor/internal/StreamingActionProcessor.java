@@ -161,16 +161,28 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     resumed = false;
   }
 
-  private void onPrompt(Record<byte[], byte[]> record, RecordMetadata source) {
-    String sessionId;
+  /**
+   * The record's session id, or null after sending the record to dead letters for a missing or
+   * invalid key.
+   */
+  private String sessionOrReject(
+      Record<byte[], byte[]> record, RecordMetadata source, String what) {
     try {
-      sessionId = SessionKeys.decode(record.key());
+      String sessionId = SessionKeys.decode(record.key());
+      if (sessionId == null) {
+        rejectInput(
+            record, source, null, null, "NO_KEY", "a " + what + " needs a session id as its key");
+      }
+      return sessionId;
     } catch (SessionKeys.Invalid e) {
       rejectInput(record, source, null, null, "INVALID_KEY", e.getMessage());
-      return;
+      return null;
     }
+  }
+
+  private void onPrompt(Record<byte[], byte[]> record, RecordMetadata source) {
+    String sessionId = sessionOrReject(record, source, "prompt");
     if (sessionId == null) {
-      rejectInput(record, source, null, null, "NO_KEY", "a prompt needs a session id as its key");
       return;
     }
     if (record.value() == null) {
@@ -301,16 +313,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   }
 
   private void onCancellation(Record<byte[], byte[]> record, RecordMetadata source) {
-    String sessionId;
-    try {
-      sessionId = SessionKeys.decode(record.key());
-    } catch (SessionKeys.Invalid e) {
-      rejectInput(record, source, null, null, "INVALID_KEY", e.getMessage());
-      return;
-    }
+    String sessionId = sessionOrReject(record, source, "cancellation");
     if (sessionId == null) {
-      rejectInput(
-          record, source, null, null, "NO_KEY", "a cancellation needs a session id as its key");
       return;
     }
     String requestId;
