@@ -444,13 +444,16 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
 
   /**
    * The models a request may name: {@code runnel.model.allowed}, or the default model when any is
-   * allowed (there is no list to give then). {@code created} is when this gateway started: Runnel
-   * does not know when a model was made, and OpenAI's clients require the field.
+   * allowed (there is no list to give then).
    */
   private List<String> listedModels() {
     return allowedModels.isEmpty() ? List.of(defaultModel) : allowedModels;
   }
 
+  /**
+   * OpenAI's model object. {@code created} is when this gateway started: Runnel does not know when
+   * a model was made, and OpenAI's clients require the field.
+   */
   private ObjectNode modelObject(String id) {
     return Json.MAPPER
         .createObjectNode()
