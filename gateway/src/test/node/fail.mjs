@@ -4,14 +4,18 @@
 import OpenAI from "openai";
 
 const [baseURL, session, prompt] = process.argv.slice(2);
-const client = new OpenAI({ baseURL, apiKey: "not-needed", maxRetries: 0 });
+const client = new OpenAI({
+  baseURL,
+  apiKey: "not-needed",
+  maxRetries: 0,
+  defaultHeaders: { "X-Runnel-Session": session },
+});
 let text = "";
 let result;
 try {
   const stream = await client.chat.completions.create({
     model: "runnel-sim",
     stream: true,
-    user: session,
     messages: [{ role: "user", content: prompt }],
   });
   for await (const chunk of stream) {

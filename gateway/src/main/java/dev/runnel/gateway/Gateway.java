@@ -152,7 +152,9 @@ public final class Gateway implements AutoCloseable {
                 Duration.ofMillis(
                     config.getLong(RunnelConfig.GATEWAY_COMPLETION_TIMEOUT_MS_CONFIG)),
                 config.getList(RunnelConfig.GATEWAY_QUERY_URLS_CONFIG),
-                Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_QUERY_TIMEOUT_MS_CONFIG))));
+                Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_QUERY_TIMEOUT_MS_CONFIG)),
+                config.getString(RunnelConfig.MODEL_DEFAULT_CONFIG),
+                config.allowedModels()));
     int maxBody = config.getInt(RunnelConfig.GATEWAY_MAX_BODY_BYTES_CONFIG);
     EventLoopGroup boss =
         new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-gw-accept", true));

@@ -6,9 +6,12 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.schemas.Prompt;
 import dev.runnel.simulator.SimulatedModelServer;
 import dev.runnel.simulator.SimulatedReplies;
 import dev.runnel.simulator.SimulatorSettings;
+import dev.runnel.topics.Topic;
+import dev.runnel.topics.Topics;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -21,17 +24,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every gateway endpoint over HTTP against a real broker, one topology instance and the simulated
  * model: prompts, event streams (whole, by request, resumed from memory and from the topic),
- * session state, chat completions, health, readiness, metrics, and the bad requests.
+ * session state, chat completions (the model named, {@code user}, the parameters refused), the
+ * model list, health, readiness, metrics, and the bad requests.
  */
 @Tag("integration")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -44,6 +54,7 @@ class GatewayHttpTest {
   private static RunnelStack stack;
   private static Gateway gateway;
   private static Gateway smallBuffer;
+  private static Gateway twoModels;
   private static HttpClient http;
 
   @BeforeAll
@@ -60,6 +71,8 @@ class GatewayHttpTest {
     gateway = stack.startGateway(Map.of());
     // Keeps only two chunks per session, so resuming further back must read the topic.
     smallBuffer = stack.startGateway(Map.of(RunnelConfig.GATEWAY_REPLAY_CHUNKS_CONFIG, 2));
+    twoModels =
+        stack.startGateway(Map.of(RunnelConfig.MODEL_ALLOWED_CONFIG, "runnel-sim,runnel-other"));
     http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     await()
         .atMost(Duration.ofSeconds(60))
@@ -67,6 +80,7 @@ class GatewayHttpTest {
             () ->
                 gateway.ready()
                     && smallBuffer.ready()
+                    && twoModels.ready()
                     && streams.state() == KafkaStreams.State.RUNNING);
   }
 
@@ -375,6 +389,186 @@ class GatewayHttpTest {
     assertThat(finish).isEqualTo("stop");
     assertThat(usage).isNotNull();
     assertThat(usage.get("total_tokens").asLong()).isPositive();
+    assertThat(JSON.readTree(data.get(0)).get("model").asText()).isEqualTo("runnel-sim");
+  }
+
+  @Test
+  void theModelsAreListedAsOpenAiDoes() throws Exception {
+    HttpResponse<String> defaults = send(gateway, "GET", "/v1/models", null);
+    assertThat(defaults.statusCode()).as(defaults.body()).isEqualTo(200);
+    JsonNode list = json(defaults);
+    assertThat(list.get("object").asText()).isEqualTo("list");
+    assertThat(list.get("data")).hasSize(1);
+    JsonNode model = list.at("/data/0");
+    assertThat(model.get("id").asText()).isEqualTo("runnel-sim");
+    assertThat(model.get("object").asText()).isEqualTo("model");
+    assertThat(model.get("created").isIntegralNumber()).isTrue();
+    assertThat(model.get("owned_by").asText()).isEqualTo("runnel");
+
+    JsonNode allowed = json(send(twoModels, "GET", "/v1/models", null));
+    assertThat(allowed.findValuesAsText("id")).containsExactly("runnel-sim", "runnel-other");
+    HttpResponse<String> one = send(twoModels, "GET", "/v1/models/runnel-other", null);
+    assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
+    assertThat(json(one).get("id").asText()).isEqualTo("runnel-other");
+
+    HttpResponse<String> unknown = send(twoModels, "GET", "/v1/models/gpt-4o", null);
+    assertError(unknown, 404, "model_not_found");
+    assertThat(json(unknown).at("/error/param").asText()).isEqualTo("model");
+    HttpResponse<String> notListed =
+        send(
+            twoModels,
+            "POST",
+            "/v1/chat/completions",
+            "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertError(notListed, 404, "model_not_found");
+    assertThat(json(notListed).at("/error/param").asText()).isEqualTo("model");
+    assertError(send(gateway, "POST", "/v1/models", "{}"), 405, "method_not_allowed");
+  }
+
+  @Test
+  void aReplyNamesTheModelUsedWhenTheRequestNamesNone() throws Exception {
+    HttpResponse<String> response =
+        send(
+            gateway,
+            "POST",
+            "/v1/chat/completions",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"which model\"}]}");
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    // runnel.model.default, as the topology was configured too
+    assertThat(json(response).get("model").asText()).isEqualTo("runnel-sim");
+    assertThat(json(response).at("/choices/0/message/content").asText())
+        .isEqualTo(SimulatedReplies.reply("which model", TOKENS));
+  }
+
+  /** Each field Runnel cannot honour yet, with a value a client would send, and its name. */
+  static Stream<Arguments> unsupportedParameters() {
+    return Stream.of(
+        Arguments.of("\"max_tokens\":5", "max_tokens"),
+        Arguments.of("\"max_completion_tokens\":5", "max_completion_tokens"),
+        Arguments.of("\"temperature\":0.2", "temperature"),
+        Arguments.of("\"temperature\":1", "temperature"),
+        Arguments.of("\"top_p\":0.5", "top_p"),
+        Arguments.of("\"stop\":[\"\\n\"]", "stop"),
+        Arguments.of("\"stop\":\"END\"", "stop"),
+        Arguments.of("\"seed\":7", "seed"),
+        Arguments.of("\"presence_penalty\":0.5", "presence_penalty"),
+        Arguments.of("\"frequency_penalty\":0", "frequency_penalty"),
+        Arguments.of("\"n\":2", "n"),
+        Arguments.of("\"logprobs\":true", "logprobs"),
+        Arguments.of("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "tools"),
+        Arguments.of("\"tool_choice\":\"auto\"", "tool_choice"),
+        Arguments.of("\"response_format\":{\"type\":\"json_object\"}", "response_format"),
+        Arguments.of("\"reasoning_effort\":\"low\"", "reasoning_effort"),
+        Arguments.of("\"store\":true", "store"),
+        Arguments.of("\"top_k\":40", "top_k"),
+        Arguments.of(
+            "\"stream\":true,\"stream_options\":{\"include_obfuscation\":true}",
+            "stream_options.include_obfuscation"));
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @MethodSource("unsupportedParameters")
+  void aParameterRunnelCannotHonourIsA400NamingIt(String field, String param) throws Exception {
+    String body =
+        "{\"model\":\"runnel-sim\","
+            + field
+            + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    HttpResponse<String> response = send(gateway, "POST", "/v1/chat/completions", body);
+
+    assertError(response, 400, "unsupported_parameter");
+    JsonNode error = json(response).get("error");
+    assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+    assertThat(error.get("param").asText()).isEqualTo(param);
+    assertThat(error.get("message").asText()).contains("'" + param + "'");
+    assertThat(response.headers().firstValue("x-should-retry")).contains("false");
+  }
+
+  @Test
+  void parametersAtTheirNeutralValueAreAccepted() throws Exception {
+    String body =
+        """
+        {"model":"runnel-sim","stream":false,"n":1,"temperature":null,"max_tokens":null,
+         "tools":[],"tool_choice":"none","response_format":{"type":"text"},"logprobs":false,
+         "stream_options":null,"messages":[{"role":"user","content":"neutral"}]}
+        """;
+    HttpResponse<String> response = send(gateway, "POST", "/v1/chat/completions", body);
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(json(response).at("/choices/0/message/content").asText())
+        .isEqualTo(SimulatedReplies.reply("neutral", TOKENS));
+  }
+
+  @Test
+  void userIsTheEndUsersIdRecordedOnThePromptNotTheSession() throws Exception {
+    String requestId = "r-" + UUID.randomUUID();
+    String body =
+        """
+        {"model":"runnel-sim","user":"John Smith","messages":[{"role":"user","content":"who am i"}]}
+        """;
+    HttpResponse<String> response =
+        send(gateway, "POST", "/v1/chat/completions", body, "Idempotency-Key", requestId);
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(json(response).at("/choices/0/message/content").asText())
+        .isEqualTo(SimulatedReplies.reply("who am i", TOKENS));
+    String session = response.headers().firstValue("X-Runnel-Session").orElseThrow();
+    assertThat(session).startsWith("chat-");
+    Prompt prompt = promptOf(session, requestId);
+    assertThat(prompt.getAttributes()).containsEntry("user", "John Smith");
+    assertThat(prompt.getModel()).isEqualTo("runnel-sim");
+
+    HttpResponse<String> named =
+        send(
+            gateway,
+            "POST",
+            "/v1/chat/completions",
+            body,
+            "X-Runnel-Session",
+            session,
+            "Idempotency-Key",
+            requestId + "-2");
+    assertThat(named.statusCode()).as(named.body()).isEqualTo(200);
+    assertThat(named.headers().firstValue("X-Runnel-Session")).contains(session);
+    assertError(
+        send(
+            gateway,
+            "POST",
+            "/v1/chat/completions",
+            "{\"user\":42,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
+        400,
+        "bad_user");
+  }
+
+  /** The prompt the gateway wrote to the prompts topic for {@code requestId}. */
+  private static Prompt promptOf(String session, String requestId) {
+    Topic<String, Prompt> topic = Topics.from(new RunnelConfig(stack.settings())).prompts();
+    try (KafkaConsumer<String, Prompt> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                "bootstrap.servers",
+                broker.bootstrapServers(),
+                "group.id",
+                "gw-http-prompts-" + UUID.randomUUID(),
+                "auto.offset.reset",
+                "earliest"),
+            topic.keySerde().deserializer(),
+            topic.valueSerde().deserializer())) {
+      consumer.subscribe(List.of(topic.name()));
+      List<Prompt> found = new ArrayList<>();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, Prompt> r : consumer.poll(Duration.ofMillis(200))) {
+                  if (r.key().equals(session) && requestId.equals(r.value().getRequestId())) {
+                    found.add(r.value());
+                  }
+                }
+                return !found.isEmpty();
+              });
+      return found.get(0);
+    }
   }
 
   @Test

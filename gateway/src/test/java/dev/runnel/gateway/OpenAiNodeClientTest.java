@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The official {@code openai} npm client, unmodified, pointed at the gateway's base URL: a streamed
- * completion and a whole one, with the simulated model's replies, and a failed stream, which the
- * client must raise as an error.
+ * The official {@code openai} npm client, unmodified, pointed at the gateway's base URL: the model
+ * list, a streamed completion and a whole one (with an end user's {@code user}), with the simulated
+ * model's replies, and a failed stream, which the client must raise as an error.
  */
 @Tag("integration")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -83,6 +83,9 @@ class OpenAiNodeClientTest {
     assertThat(out.get("finish").asText()).isEqualTo("stop");
     assertThat(out.get("wholeText").asText())
         .isEqualTo(SimulatedReplies.reply("a question from node again", TOKENS));
+    // the whole reply named no model: it names the default it was answered with
+    assertThat(out.get("wholeModel").asText()).isEqualTo("runnel-sim");
+    assertThat(out.get("models")).extracting(JsonNode::asText).containsExactly("runnel-sim");
   }
 
   @Test

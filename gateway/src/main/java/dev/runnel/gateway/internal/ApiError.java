@@ -8,9 +8,10 @@ import java.util.OptionalInt;
 
 /**
  * An answer other than success, in OpenAI's error shape: {@code
- * {"error":{"message":..,"type":..,"param":null,"code":..}}} with an HTTP status. The OpenAI SDKs
- * retry 408, 409, 429 and every 5xx unless the response says {@code x-should-retry: false}, so a
- * failure that another try cannot fix says so.
+ * {"error":{"message":..,"type":..,"param":..,"code":..}}} with an HTTP status ({@code param} names
+ * the request field at fault, else null). The OpenAI SDKs retry 408, 409, 429 and every 5xx unless
+ * the response says {@code x-should-retry: false}, so a failure that another try cannot fix says
+ * so.
  */
 record ApiError(
     HttpResponseStatus status,
@@ -18,13 +19,24 @@ record ApiError(
     String type,
     String message,
     OptionalInt retryAfterSeconds,
-    boolean worthRetrying) {
+    boolean worthRetrying,
+    String param) {
 
   /** HTTP 499, as gRPC's HTTP mapping answers CANCELLED; no SDK retries it. */
   static final HttpResponseStatus CANCELLED = new HttpResponseStatus(499, "Request Cancelled");
 
   /** Seconds a client is asked to wait after a rate limit or an overload that outlasted retries. */
   static final int MODEL_RETRY_AFTER_SECONDS = 5;
+
+  ApiError(
+      HttpResponseStatus status,
+      String code,
+      String type,
+      String message,
+      OptionalInt retryAfterSeconds,
+      boolean worthRetrying) {
+    this(status, code, type, message, retryAfterSeconds, worthRetrying, null);
+  }
 
   /** An error of the gateway itself; its type follows from the status. */
   static ApiError of(HttpResponseStatus status, String code, String message) {
@@ -35,7 +47,12 @@ record ApiError(
 
   /** The same error asking the client to come back after {@code seconds}. */
   ApiError retryAfter(int seconds) {
-    return new ApiError(status, code, type, message, OptionalInt.of(seconds), worthRetrying);
+    return new ApiError(status, code, type, message, OptionalInt.of(seconds), worthRetrying, param);
+  }
+
+  /** The same error naming {@code field} of the request as the one at fault. */
+  ApiError param(String field) {
+    return new ApiError(status, code, type, message, retryAfterSeconds, worthRetrying, field);
   }
 
   private static String typeOf(int status) {
@@ -135,7 +152,7 @@ record ApiError(
     root.putObject("error")
         .put("message", message)
         .put("type", type)
-        .putNull("param")
+        .put("param", param)
         .put("code", code);
     return root;
   }

@@ -6,7 +6,8 @@ import java.util.Optional;
 /**
  * The parts of an OpenAI {@code POST /v1/chat/completions} body that Runnel uses. The prompt is the
  * last {@code user} message; earlier messages are not sent again, because the Runnel session holds
- * the conversation (see the gateway README).
+ * the conversation (see the gateway README). Fields Runnel cannot honour are refused ({@link
+ * ChatParameters}). {@code user} is the caller's end-user id, as in OpenAI's API, never a session.
  */
 record ChatCompletionRequest(
     Optional<String> model,
@@ -16,33 +17,39 @@ record ChatCompletionRequest(
     Optional<String> user) {
 
   static ChatCompletionRequest parse(JsonNode body, int promptMaxChars) {
+    ChatParameters.check(body);
     JsonNode messages = body.get("messages");
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw new Validation.Invalid("bad_messages", "'messages' must be a non-empty array");
+      throw new Validation.Invalid(
+          "bad_messages", "'messages' must be a non-empty array", "messages");
     }
     String prompt = null;
     for (JsonNode message : messages) {
       if (!message.isObject() || !message.path("role").isTextual()) {
         throw new Validation.Invalid(
-            "bad_messages", "each message must be an object with a string 'role'");
+            "bad_messages", "each message must be an object with a string 'role'", "messages");
       }
       if (message.get("role").asText().equals("user")) {
         prompt = content(message.get("content"));
       }
     }
     if (prompt == null) {
-      throw new Validation.Invalid("bad_messages", "'messages' holds no message with role user");
+      throw new Validation.Invalid(
+          "bad_messages", "'messages' holds no message with role user", "messages");
     }
     Validation.prompt(prompt, promptMaxChars);
     JsonNode model = body.get("model");
     if (model != null && !model.isNull() && !model.isTextual()) {
-      throw new Validation.Invalid("bad_model", "'model' must be a string");
+      throw new Validation.Invalid("bad_model", "'model' must be a string", "model");
     }
     JsonNode stream = body.get("stream");
     if (stream != null && !stream.isNull() && !stream.isBoolean()) {
-      throw new Validation.Invalid("bad_stream", "'stream' must be true or false");
+      throw new Validation.Invalid("bad_stream", "'stream' must be true or false", "stream");
     }
     JsonNode user = body.get("user");
+    if (user != null && !user.isNull() && !user.isTextual()) {
+      throw new Validation.Invalid("bad_user", "'user' must be a string", "user");
+    }
     return new ChatCompletionRequest(
         model == null || model.isNull() || model.asText().isBlank()
             ? Optional.empty()
@@ -73,6 +80,6 @@ record ChatCompletionRequest(
       return text.toString();
     }
     throw new Validation.Invalid(
-        "bad_messages", "a message's 'content' must be a string or an array");
+        "bad_messages", "a message's 'content' must be a string or an array", "messages");
   }
 }

@@ -53,6 +53,7 @@ import org.slf4j.LoggerFactory;
 public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(GatewayHandler.class);
   private static final String SESSIONS = "/v1/sessions/";
+  private static final String MODELS = "/v1/models";
   private static final String JSON_TYPE = "application/json; charset=utf-8";
 
   /** Longest request line Netty's decoder accepts (Netty's default). */
@@ -63,6 +64,9 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
 
   /** Header naming the Runnel session of a chat completion. */
   public static final String SESSION_HEADER = "X-Runnel-Session";
+
+  /** The prompt attribute holding a chat completion's {@code user}, the caller's end-user id. */
+  public static final String USER_ATTRIBUTE = "user";
 
   /** Header carrying the request id of a chat completion's prompt. */
   public static final String REQUEST_ID_HEADER = "X-Runnel-Request-Id";
@@ -75,6 +79,9 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
   private final int promptMaxChars;
   private final long maxPendingBytes;
   private final Duration completionTimeout;
+  private final String defaultModel;
+  private final List<String> allowedModels;
+  private final long startedAt = Instant.now().getEpochSecond();
   private final byte[] page;
 
   /** The gateway's parts; see {@link dev.runnel.gateway.Gateway}. */
@@ -83,7 +90,9 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       long maxPendingBytes,
       Duration completionTimeout,
       List<String> queryUrls,
-      Duration queryTimeout) {}
+      Duration queryTimeout,
+      String defaultModel,
+      List<String> allowedModels) {}
 
   /**
    * A router over {@code feed} (event streams) and {@code completionFeed} (chat completions, which
@@ -104,6 +113,8 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     this.promptMaxChars = settings.promptMaxChars();
     this.maxPendingBytes = settings.maxPendingBytes();
     this.completionTimeout = settings.completionTimeout();
+    this.defaultModel = settings.defaultModel();
+    this.allowedModels = List.copyOf(settings.allowedModels());
     this.page = resource("index.html");
   }
 
@@ -161,6 +172,10 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
         route = "chat_completions";
         requireMethod(method, HttpMethod.POST);
         chatCompletion(ctx, exchange, request);
+      } else if (path.equals(MODELS) || path.startsWith(MODELS + "/")) {
+        route = "models";
+        requireMethod(method, HttpMethod.GET);
+        models(exchange, path);
       } else if (path.startsWith(SESSIONS)) {
         // Split the raw path before decoding, so an encoded '/' stays inside its segment (and
         // then fails the session id rule) instead of becoming a path separator.
@@ -185,7 +200,8 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
         throw notFound(path);
       }
     } catch (Validation.Invalid e) {
-      exchange.fail(ApiError.of(HttpResponseStatus.BAD_REQUEST, e.code, e.getMessage()));
+      exchange.fail(
+          ApiError.of(HttpResponseStatus.BAD_REQUEST, e.code, e.getMessage()).param(e.param));
     } catch (Failure e) {
       exchange.fail(e.error);
     } catch (RuntimeException e) {
@@ -426,20 +442,70 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
             .body());
   }
 
+  /**
+   * The models a request may name: {@code runnel.model.allowed}, or the default model when any is
+   * allowed (there is no list to give then).
+   */
+  private List<String> listedModels() {
+    return allowedModels.isEmpty() ? List.of(defaultModel) : allowedModels;
+  }
+
+  /**
+   * OpenAI's model object. {@code created} is when this gateway started: Runnel does not know when
+   * a model was made, and OpenAI's clients require the field.
+   */
+  private ObjectNode modelObject(String id) {
+    return Json.MAPPER
+        .createObjectNode()
+        .put("id", id)
+        .put("object", "model")
+        .put("created", startedAt)
+        .put("owned_by", "runnel");
+  }
+
+  private void models(Exchange exchange, String path) {
+    if (path.equals(MODELS) || path.equals(MODELS + "/")) {
+      ObjectNode list = Json.MAPPER.createObjectNode().put("object", "list");
+      var data = list.putArray("data");
+      listedModels().forEach(id -> data.add(modelObject(id)));
+      exchange.respondJson(HttpResponseStatus.OK, list, Map.of());
+      return;
+    }
+    String id = QueryStringDecoder.decodeComponent(path.substring(MODELS.length() + 1));
+    if (!listedModels().contains(id)) {
+      throw unknownModel(id);
+    }
+    exchange.respondJson(HttpResponseStatus.OK, modelObject(id), Map.of());
+  }
+
+  private static Failure unknownModel(String id) {
+    return new Failure(
+        ApiError.of(
+                HttpResponseStatus.NOT_FOUND,
+                "model_not_found",
+                "the model '"
+                    + Validation.shorten(id)
+                    + "' is not one of this gateway's models (GET /v1/models lists them)")
+            .param("model"));
+  }
+
   private void chatCompletion(
       ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {
     ChatCompletionRequest chat = ChatCompletionRequest.parse(body(request), promptMaxChars);
     String header = request.headers().get(SESSION_HEADER);
-    String session =
-        header != null
-            ? Validation.sessionId(header)
-            : chat.user().map(Validation::sessionId).orElse("chat-" + UUID.randomUUID());
+    String session = header != null ? Validation.sessionId(header) : "chat-" + UUID.randomUUID();
+    // The prompt names its model even when the caller did not, so that the model the reply names
+    // is the one the topology uses, whatever the topology's own default.
+    String model = chat.model().orElse(defaultModel);
+    if (!allowedModels.isEmpty() && !allowedModels.contains(model)) {
+      throw unknownModel(model);
+    }
     String requestId = requestIdOf(request);
     requireReady();
     long created = Instant.now().getEpochSecond();
-    Prompt.Builder prompt = Prompt.newBuilder().setContent(chat.prompt()).setRequestId(requestId);
-    chat.model().ifPresent(prompt::setModel);
-    String model = chat.model().orElse("runnel");
+    Prompt.Builder prompt =
+        Prompt.newBuilder().setContent(chat.prompt()).setRequestId(requestId).setModel(model);
+    chat.user().ifPresent(user -> prompt.setAttributes(Map.of(USER_ATTRIBUTE, user)));
     Map<String, String> headers = Map.of(SESSION_HEADER, session, REQUEST_ID_HEADER, requestId);
     exchange.headers(headers);
     CompletionWatcher watcher;

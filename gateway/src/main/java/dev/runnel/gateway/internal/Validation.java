@@ -13,10 +13,17 @@ final class Validation {
   static final class Invalid extends RuntimeException {
     private static final long serialVersionUID = 1L;
     final String code;
+    final String param;
 
     Invalid(String code, String message) {
+      this(code, message, null);
+    }
+
+    /** A bad value of the request field {@code param}, which the error names. */
+    Invalid(String code, String message, String param) {
       super(message, null, false, false);
       this.code = code;
+      this.param = param;
     }
   }
 
