@@ -66,6 +66,18 @@ public final class RunnelConfig extends AbstractConfig {
           + " never wait on Kafka: when the buffer is full (the broker is slow or unreachable) a"
           + " new delta fails at once, and its attempt fails as DELTA_NOT_WRITTEN and is retried.";
 
+  public static final String DELTA_COALESCE_MAX_CHARS_CONFIG = "runnel.delta.coalesce.max.chars";
+  public static final int DELTA_COALESCE_MAX_CHARS_DEFAULT = 8192;
+  public static final int DELTA_COALESCE_MAX_CHARS_MAX = 256 * 1024;
+  private static final String DELTA_COALESCE_MAX_CHARS_DOC =
+      "Immediate lane: while a call's previous delta record is not yet acknowledged by the"
+          + " broker, the call's later deltas merge into one record, which is sent when that"
+          + " acknowledgement arrives, or at once when it holds at least this many characters. A"
+          + " delta of a call with nothing in flight is sent at once, so coalescing adds no delay"
+          + " when the lane is idle. A record's sequence stays its position within the call"
+          + " (0, 1, 2, ...), and the end record's sequence the number of delta records. 0 sends"
+          + " every delta as its own record.";
+
   public static final String MAX_IN_FLIGHT_CONFIG = "runnel.max.in.flight";
   private static final String MAX_IN_FLIGHT_DOC =
       "Upper bound on model calls open at once in one instance (all stream threads). Prompts"
@@ -430,6 +442,13 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(1024),
               Importance.LOW,
               DELTA_LANE_BUFFER_BYTES_DOC)
+          .define(
+              DELTA_COALESCE_MAX_CHARS_CONFIG,
+              Type.INT,
+              DELTA_COALESCE_MAX_CHARS_DEFAULT,
+              Range.between(0, DELTA_COALESCE_MAX_CHARS_MAX),
+              Importance.LOW,
+              DELTA_COALESCE_MAX_CHARS_DOC)
           .define(
               MAX_IN_FLIGHT_CONFIG,
               Type.INT,

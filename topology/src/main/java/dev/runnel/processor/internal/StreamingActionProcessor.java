@@ -448,7 +448,14 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     // number is not committed before the call starts, since the callId alone keeps calls apart.
     RunKey key =
         new RunKey(sessionId, request.getRequestId(), attempt, UUID.randomUUID().toString());
-    RunOutput output = new RunOutput(key, action.spec().writes(), publisher, events::add, observer);
+    RunOutput output =
+        new RunOutput(
+            key,
+            action.spec().writes(),
+            publisher,
+            settings.deltaCoalesceMaxChars(),
+            events::add,
+            observer);
     Run run = new Run(key, output);
     running.put(sessionId, run);
     observer.callStarted(attempt);
