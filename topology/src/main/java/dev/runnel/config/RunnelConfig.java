@@ -111,7 +111,9 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String PUNCTUATION_INTERVAL_MS_CONFIG = "runnel.punctuation.interval.ms";
   private static final String PUNCTUATION_INTERVAL_MS_DOC =
       "How often the stream thread takes in model events (finals, failures, transactional"
-          + " deltas). Kafka Streams' poll.ms also bounds it.";
+          + " deltas), while a task has calls running or requests waiting; an idle task does not"
+          + " punctuate, so an idle instance does not commit. Kafka Streams' poll.ms also bounds"
+          + " it.";
 
   public static final String DEDUP_WINDOW_CONFIG = "runnel.dedup.window";
   private static final String DEDUP_WINDOW_DOC =
