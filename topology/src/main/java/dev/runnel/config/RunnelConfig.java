@@ -61,10 +61,11 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String DELTA_LANE_BUFFER_BYTES_CONFIG = "runnel.delta.lane.buffer.bytes";
   public static final long DELTA_LANE_BUFFER_BYTES_DEFAULT = 8L * 1024 * 1024;
   private static final String DELTA_LANE_BUFFER_BYTES_DOC =
-      "Immediate lane: most bytes of delta records (two per character plus 64 per record) that may wait"
-          + " to be handed to its producer, by all calls of the instance together. Model threads"
-          + " never wait on Kafka: when the buffer is full (the broker is slow or unreachable) a"
-          + " new delta fails at once, and its attempt fails as DELTA_NOT_WRITTEN and is retried.";
+      "Immediate lane: most bytes of delta records (two per character plus 64 per record) that"
+          + " may wait to be handed to its producer, by all calls of the instance together. Model"
+          + " threads never wait on Kafka: when the buffer is full (the broker is slow or"
+          + " unreachable) a new delta fails at once, and its attempt fails as DELTA_NOT_WRITTEN"
+          + " and is retried.";
 
   public static final String DELTA_COALESCE_MAX_CHARS_CONFIG = "runnel.delta.coalesce.max.chars";
   public static final int DELTA_COALESCE_MAX_CHARS_DEFAULT = 8192;
