@@ -61,10 +61,23 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String DELTA_LANE_BUFFER_BYTES_CONFIG = "runnel.delta.lane.buffer.bytes";
   public static final long DELTA_LANE_BUFFER_BYTES_DEFAULT = 8L * 1024 * 1024;
   private static final String DELTA_LANE_BUFFER_BYTES_DOC =
-      "Immediate lane: most bytes of deltas (two per character plus 64 per delta) that may wait"
-          + " to be handed to its producer, by all calls of the instance together. Model threads"
-          + " never wait on Kafka: when the buffer is full (the broker is slow or unreachable) a"
-          + " new delta fails at once, and its attempt fails as DELTA_NOT_WRITTEN and is retried.";
+      "Immediate lane: most bytes of delta records (two per character plus 64 per record) that"
+          + " may wait to be handed to its producer, by all calls of the instance together. Model"
+          + " threads never wait on Kafka: when the buffer is full (the broker is slow or"
+          + " unreachable) a new delta fails at once, and its attempt fails as DELTA_NOT_WRITTEN"
+          + " and is retried.";
+
+  public static final String DELTA_COALESCE_MAX_CHARS_CONFIG = "runnel.delta.coalesce.max.chars";
+  public static final int DELTA_COALESCE_MAX_CHARS_DEFAULT = 8192;
+  public static final int DELTA_COALESCE_MAX_CHARS_MAX = 256 * 1024;
+  private static final String DELTA_COALESCE_MAX_CHARS_DOC =
+      "Immediate lane: while a call's previous delta record is not yet acknowledged by the"
+          + " broker, the call's later deltas merge into one record, which is sent when that"
+          + " acknowledgement arrives, or at once when it holds at least this many characters. A"
+          + " delta of a call with nothing in flight is sent at once, so coalescing adds no delay"
+          + " when the lane is idle. A record's sequence stays its position within the call"
+          + " (0, 1, 2, ...), and the end record's sequence the number of delta records. 0 sends"
+          + " every delta as its own record.";
 
   public static final String MAX_IN_FLIGHT_CONFIG = "runnel.max.in.flight";
   private static final String MAX_IN_FLIGHT_DOC =
@@ -99,7 +112,9 @@ public final class RunnelConfig extends AbstractConfig {
   public static final String PUNCTUATION_INTERVAL_MS_CONFIG = "runnel.punctuation.interval.ms";
   private static final String PUNCTUATION_INTERVAL_MS_DOC =
       "How often the stream thread takes in model events (finals, failures, transactional"
-          + " deltas). Kafka Streams' poll.ms also bounds it.";
+          + " deltas), while a task has calls running or requests waiting; an idle task does not"
+          + " punctuate, so an idle instance does not commit. Kafka Streams' poll.ms also bounds"
+          + " it.";
 
   public static final String DEDUP_WINDOW_CONFIG = "runnel.dedup.window";
   private static final String DEDUP_WINDOW_DOC =
@@ -430,6 +445,13 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(1024),
               Importance.LOW,
               DELTA_LANE_BUFFER_BYTES_DOC)
+          .define(
+              DELTA_COALESCE_MAX_CHARS_CONFIG,
+              Type.INT,
+              DELTA_COALESCE_MAX_CHARS_DEFAULT,
+              Range.between(0, DELTA_COALESCE_MAX_CHARS_MAX),
+              Importance.LOW,
+              DELTA_COALESCE_MAX_CHARS_DOC)
           .define(
               MAX_IN_FLIGHT_CONFIG,
               Type.INT,

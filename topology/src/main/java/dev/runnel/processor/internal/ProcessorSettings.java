@@ -31,6 +31,7 @@ public record ProcessorSettings(
     int sessionMaxMessages,
     int sessionMaxBytes,
     int maxRecordBytes,
+    int deltaCoalesceMaxChars,
     Optional<SchemaRegistry> schemaRegistry) {
 
   /**
@@ -75,6 +76,21 @@ public record ProcessorSettings(
               + maxRecordBytes
               + ")");
     }
+    int coalesceMaxChars = config.getInt(RunnelConfig.DELTA_COALESCE_MAX_CHARS_CONFIG);
+    long bufferBytes = config.deltaLaneBufferBytes();
+    // A merged record waits in the lane's buffer like any delta (two bytes a character); one that
+    // could never fit would fail every call that streams faster than the broker acknowledges.
+    if (config.immediateLane() && 2L * coalesceMaxChars > bufferBytes) {
+      throw new ConfigException(
+          RunnelConfig.DELTA_COALESCE_MAX_CHARS_CONFIG,
+          coalesceMaxChars,
+          "a merged delta record of that many characters takes "
+              + 2L * coalesceMaxChars
+              + " bytes, more than "
+              + RunnelConfig.DELTA_LANE_BUFFER_BYTES_CONFIG
+              + "="
+              + bufferBytes);
+    }
     return new ProcessorSettings(
         config.getString(RunnelConfig.CANCELLATIONS_TOPIC_CONFIG),
         chunksSink,
@@ -92,6 +108,7 @@ public record ProcessorSettings(
         config.getInt(RunnelConfig.SESSION_MAX_MESSAGES_CONFIG),
         sessionMaxBytes,
         maxRecordBytes,
+        coalesceMaxChars,
         config.schemaRegistry());
   }
 

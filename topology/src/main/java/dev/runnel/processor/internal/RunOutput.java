@@ -14,22 +14,32 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The {@link ActionOutput} of one attempt. It numbers deltas, publishes them in the immediate lane
- * or hands them to the stream thread in the transactional one, enforces the contract (one terminal
- * yield, declared writes only, no stream without a final), and hands the terminal event to the
- * stream thread only once every immediate-lane delta is acknowledged, so the end record always
- * follows the attempt's deltas on the topic.
+ * The {@link ActionOutput} of one attempt. It numbers delta records, publishes them in the
+ * immediate lane or hands them to the stream thread in the transactional one, enforces the contract
+ * (one terminal yield, declared writes only, no stream without a final), and hands the terminal
+ * event to the stream thread only once every immediate-lane record is acknowledged, so the end
+ * record always follows the attempt's deltas on the topic.
+ *
+ * <p>In the immediate lane, a delta that arrives while one of the attempt's records is not yet
+ * acknowledged is merged with the deltas after it into one record, sent when the acknowledgement
+ * arrives (or once the merged text reaches {@code coalesceMaxChars}); with nothing in flight a
+ * delta goes out at once. So an idle call pays no delay, and a call that streams faster than the
+ * broker acknowledges sends about one record per round trip instead of one per delta. Sequence
+ * numbers count records, so they stay contiguous from 0 and the end record's sequence is the number
+ * of delta records written.
  */
 final class RunOutput implements ActionOutput {
   private final RunKey key;
   private final Set<String> declaredWrites;
   private final Optional<DeltaPublisher> publisher;
+  private final int coalesceMaxChars;
   private final Consumer<RunEvent> toStreamThread;
   private final ProcessorObserver observer;
   private final long startedNanos;
 
   private int sequence;
   private int unacknowledged;
+  private final StringBuilder merged = new StringBuilder();
   private RunEvent terminal;
   private boolean delivered;
   private boolean closed;
@@ -38,11 +48,13 @@ final class RunOutput implements ActionOutput {
       RunKey key,
       Set<String> declaredWrites,
       Optional<DeltaPublisher> publisher,
+      int coalesceMaxChars,
       Consumer<RunEvent> toStreamThread,
       ProcessorObserver observer) {
     this.key = key;
     this.declaredWrites = Set.copyOf(declaredWrites);
     this.publisher = publisher;
+    this.coalesceMaxChars = coalesceMaxChars;
     this.toStreamThread = toStreamThread;
     this.observer = observer;
     this.startedNanos = System.nanoTime();
@@ -56,13 +68,34 @@ final class RunOutput implements ActionOutput {
     if (sequence == 0) {
       observer.firstToken(Duration.ofNanos(System.nanoTime() - startedNanos));
     }
-    Chunk chunk = Chunks.delta(key, sequence++, delta);
     if (publisher.isEmpty()) {
-      toStreamThread.accept(new RunEvent.Delta(key, chunk));
+      toStreamThread.accept(new RunEvent.Delta(key, Chunks.delta(key, sequence++, delta)));
       return;
     }
+    merged.append(delta);
+    if (unacknowledged == 0 || merged.length() >= coalesceMaxChars) {
+      publishMerged();
+    }
+  }
+
+  /** Sends what has merged as one record; it may be acknowledged before this returns. */
+  private void publishMerged() {
+    if (merged.isEmpty()) {
+      return;
+    }
+    Chunk chunk = Chunks.delta(key, sequence++, merged.toString());
+    merged.setLength(0);
     unacknowledged++;
-    publisher.get().send(chunk).whenComplete((ok, error) -> acknowledged(error));
+    publisher.orElseThrow().send(chunk).whenComplete((ok, error) -> acknowledged(error));
+  }
+
+  /**
+   * Sends what has merged before a terminal event is taken, so the end record counts it; false when
+   * that send failed at once and the attempt has already failed.
+   */
+  private boolean flushBeforeTerminal() {
+    publishMerged();
+    return !delivered;
   }
 
   @Override
@@ -72,6 +105,9 @@ final class RunOutput implements ActionOutput {
     }
     Objects.requireNonNull(result, "result");
     Objects.requireNonNull(update, "update");
+    if (!flushBeforeTerminal()) {
+      return;
+    }
     Set<String> undeclared = new LinkedHashSet<>(update.writes());
     undeclared.removeAll(declaredWrites);
     terminal =
@@ -93,13 +129,17 @@ final class RunOutput implements ActionOutput {
     if (closed || terminal != null) {
       return;
     }
-    terminal = new RunEvent.Failed(key, Objects.requireNonNull(error, "error"), sequence);
+    Objects.requireNonNull(error, "error");
+    if (!flushBeforeTerminal()) {
+      return;
+    }
+    terminal = new RunEvent.Failed(key, error, sequence);
     deliverWhenAcknowledged();
   }
 
   @Override
   public synchronized void end() {
-    if (closed || terminal != null) {
+    if (closed || terminal != null || !flushBeforeTerminal()) {
       return;
     }
     terminal =
@@ -108,12 +148,19 @@ final class RunOutput implements ActionOutput {
     deliverWhenAcknowledged();
   }
 
-  /** Ignores everything the run reports from now on. */
+  /**
+   * Ignores everything the run reports from now on. What has merged is sent first, as it would have
+   * been without coalescing, so {@link #deltas()} counts every delta the run reported.
+   */
   synchronized void close() {
+    boolean flush = !closed && !delivered && publisher.isPresent();
     closed = true;
+    if (flush) {
+      publishMerged();
+    }
   }
 
-  /** How many deltas this attempt has numbered so far. */
+  /** How many delta records this attempt has numbered so far. */
   synchronized int deltas() {
     return sequence;
   }
@@ -129,8 +176,12 @@ final class RunOutput implements ActionOutput {
         terminal = new RunEvent.Failed(key, new DeltaNotWritten(error), sequence);
       }
       delivered = true;
+      merged.setLength(0);
       toStreamThread.accept(terminal);
       return;
+    }
+    if (unacknowledged == 0 && !delivered && !closed) {
+      publishMerged();
     }
     deliverWhenAcknowledged();
   }

@@ -123,9 +123,29 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     this.states = context.getStateStore(StreamingActionProcessorSupplier.STATE_STORE);
     this.queues = context.getStateStore(StreamingActionProcessorSupplier.QUEUE_STORE);
     this.pending = context.getStateStore(StreamingActionProcessorSupplier.PENDING_STORE);
-    punctuator =
-        context.schedule(
-            settings.punctuationInterval(), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+    // The first punctuation resumes unfinished requests even if no record ever arrives.
+    wake();
+  }
+
+  /**
+   * Punctuates from now on. Kafka Streams marks a task as needing a commit after every punctuation,
+   * so a punctuator left running with nothing to do would commit every commit.interval.ms; it runs
+   * only while this task has calls running or requests waiting to start.
+   */
+  private void wake() {
+    if (punctuator == null) {
+      punctuator =
+          context.schedule(
+              settings.punctuationInterval(), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+    }
+  }
+
+  /** Stops punctuating once no call runs and no request waits; only a new record brings work. */
+  private void sleepIfIdle() {
+    if (punctuator != null && running.isEmpty() && ready.isEmpty() && events.isEmpty()) {
+      punctuator.cancel();
+      punctuator = null;
+    }
   }
 
   @Override
@@ -141,12 +161,16 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     } else {
       onPrompt(record, source);
     }
+    if (!running.isEmpty() || !ready.isEmpty()) {
+      wake();
+    }
   }
 
   @Override
   public void close() {
     if (punctuator != null) {
       punctuator.cancel();
+      punctuator = null;
     }
     for (Run run : running.values()) {
       run.stop();
@@ -377,6 +401,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       }
     }
     startReady(now);
+    sleepIfIdle();
   }
 
   /**
@@ -448,7 +473,14 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     // number is not committed before the call starts, since the callId alone keeps calls apart.
     RunKey key =
         new RunKey(sessionId, request.getRequestId(), attempt, UUID.randomUUID().toString());
-    RunOutput output = new RunOutput(key, action.spec().writes(), publisher, events::add, observer);
+    RunOutput output =
+        new RunOutput(
+            key,
+            action.spec().writes(),
+            publisher,
+            settings.deltaCoalesceMaxChars(),
+            events::add,
+            observer);
     Run run = new Run(key, output);
     running.put(sessionId, run);
     observer.callStarted(attempt);

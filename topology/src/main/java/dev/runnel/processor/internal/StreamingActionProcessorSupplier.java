@@ -25,7 +25,9 @@ import org.apache.kafka.streams.state.Stores;
  * topology passes others through a repartition topic first, marking their origin in headers). The
  * action's {@code start} must return at once. Run with {@code exactly_once_v2} for the exactly-once
  * final; a small {@code poll.ms} (5 to 10), because model events are taken in by a wall-clock
- * punctuator that fires at most once per loop.
+ * punctuator that fires at most once per loop. The punctuator runs only while the task has calls
+ * running or requests waiting: Kafka Streams commits a task after any punctuation, so an idle task
+ * that punctuated would commit every {@code commit.interval.ms}.
  *
  * <p><b>What it guarantees.</b> A prompt is accepted into a changelogged per-session queue and the
  * stream thread never waits on a model. One call per session at a time, in order; up to the
