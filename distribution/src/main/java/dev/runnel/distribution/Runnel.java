@@ -41,8 +41,7 @@ import picocli.CommandLine.Spec;
       "JAVA_OPTS passes options to it."
     })
 public final class Runnel implements Runnable {
-  static final int USAGE = 2;
-  static final int FAILURE = 1;
+  private static final int USAGE = 2;
 
   @Option(
       names = {"-h", "--help"},
