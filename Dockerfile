@@ -8,6 +8,7 @@ WORKDIR /src
 COPY pom.xml .
 COPY connectors/pom.xml connectors/
 COPY bench/pom.xml bench/
+COPY distribution/pom.xml distribution/
 COPY schemas schemas
 COPY topology topology
 COPY gateway gateway
