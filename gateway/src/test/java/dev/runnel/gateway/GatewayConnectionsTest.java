@@ -193,6 +193,19 @@ class GatewayConnectionsTest {
 
   private static final String HEALTH = "GET /health HTTP/1.1\r\nHost: gw\r\n\r\n";
 
+  /** A whole chat completion request, as a client writes it on the socket. */
+  private static String completionRequest(String session, String request, String body) {
+    return "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+        + "X-Runnel-Session: "
+        + session
+        + "\r\nIdempotency-Key: "
+        + request
+        + "\r\nContent-Length: "
+        + body.getBytes(StandardCharsets.UTF_8).length
+        + "\r\n\r\n"
+        + body;
+  }
+
   @Test
   void aKeepAliveConnectionGetsOneAnswerPerRequestAndNothingLate() throws Exception {
     String session = "s-" + UUID.randomUUID();
@@ -200,17 +213,7 @@ class GatewayConnectionsTest {
     String body = completionBody();
     try (Socket socket = connect(shortCompletion)) {
       int watchers = shortCompletion.watchers();
-      send(
-          socket,
-          "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
-              + "X-Runnel-Session: "
-              + session
-              + "\r\nIdempotency-Key: "
-              + request
-              + "\r\nContent-Length: "
-              + body.getBytes(StandardCharsets.UTF_8).length
-              + "\r\n\r\n"
-              + body);
+      send(socket, completionRequest(session, request, body));
       await().atMost(Duration.ofSeconds(10)).until(() -> shortCompletion.watchers() > watchers);
       write(producer, delta(session, request, "c", "the answer"));
       write(producer, end(session, request, "c"));
@@ -242,18 +245,7 @@ class GatewayConnectionsTest {
     try (Socket socket = connect(shortIdle)) {
       int watchers = shortIdle.watchers();
       // A slow completion, then a fast health check, in one write.
-      send(
-          socket,
-          "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
-              + "X-Runnel-Session: "
-              + session
-              + "\r\nIdempotency-Key: "
-              + request
-              + "\r\nContent-Length: "
-              + body.getBytes(StandardCharsets.UTF_8).length
-              + "\r\n\r\n"
-              + body
-              + HEALTH);
+      send(socket, completionRequest(session, request, body) + HEALTH);
       await().atMost(Duration.ofSeconds(10)).until(() -> shortIdle.watchers() > watchers);
       write(producer, delta(session, request, "c", "first"));
       write(producer, end(session, request, "c"));
