@@ -1,6 +1,6 @@
 package dev.runnel.distribution;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.DefaultMain;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,7 +32,7 @@ final class TopologyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Delegation.requireReadable(spec.commandLine(), config);
-    RunnelApplication.main(Delegation.arguments(spec.commandLine()));
+    DefaultMain.main(Delegation.arguments(spec.commandLine()));
     return 0;
   }
 }

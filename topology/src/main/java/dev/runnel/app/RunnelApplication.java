@@ -12,7 +12,6 @@ import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.processor.KafkaDeltaPublisher;
 import dev.runnel.processor.RunnelTopology;
 import dev.runnel.query.SessionQueryServer;
-import dev.runnel.simulator.SimulatedModelServer;
 import dev.runnel.topics.Topics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -35,6 +34,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.KafkaStreams;
@@ -98,8 +98,18 @@ public final class RunnelApplication implements AutoCloseable {
   }
 
   public static void main(String[] args) {
+    main(args, UnaryOperator.identity(), () -> {});
+  }
+
+  /**
+   * The main's steps, for a main that adds to them: loads the configuration from {@code args} and
+   * the environment, passes it through {@code prepare} (the demo module's main starts the simulated
+   * model there when no endpoint is configured), runs an instance until it stops, then runs {@code
+   * cleanup}. Exits with 2 on an invalid setting and 1 when the instance stopped in error.
+   */
+  public static void main(String[] args, UnaryOperator<RunnelConfig> prepare, Runnable cleanup) {
     try {
-      run(args, System.getenv());
+      run(args, System.getenv(), prepare, cleanup);
     } catch (ConfigException e) {
       // The message names the key and the value (Kafka masks passwords); no stack trace needed.
       log.error(
@@ -107,32 +117,25 @@ public final class RunnelApplication implements AutoCloseable {
               + " {}, and from RUNNEL_* / KAFKA_* environment variables; see the README)",
           e.getMessage(),
           ConfigLoader.CONFIG_FILE_ENV);
+      cleanup.run();
       System.exit(2);
     }
   }
 
-  private static void run(String[] args, Map<String, String> env) {
-    RunnelConfig config = ConfigLoader.load(ConfigLoader.configFile(args, env), env);
+  private static void run(
+      String[] args,
+      Map<String, String> env,
+      UnaryOperator<RunnelConfig> prepare,
+      Runnable cleanup) {
+    RunnelConfig loaded = ConfigLoader.load(ConfigLoader.configFile(args, env), env);
     // Validates the Kafka settings (bootstrap.servers above all) before anything starts.
-    new StreamsConfig(StreamsSettings.of(config));
-    Optional<SimulatedModelServer> simulator = Optional.empty();
-    if (RunnelConfig.PROVIDER_SIMULATED.equals(config.modelProvider())
-        && config.modelBaseUrl().isEmpty()) {
-      // The default provider with no endpoint: run the simulated model in-process, so that a
-      // first start against a real cluster needs no model server and no key.
-      SimulatedModelServer server = SimulatedModelServer.start();
-      simulator = Optional.of(server);
-      Map<String, Object> settings = new HashMap<>(config.originals());
-      settings.put(RunnelConfig.MODEL_BASE_URL_CONFIG, server.openAiBaseUrl());
-      config = new RunnelConfig(settings);
-      log.info("No model endpoint configured: started the simulated model server in-process");
-    }
+    new StreamsConfig(StreamsSettings.of(loaded));
+    RunnelConfig config = prepare.apply(loaded);
     RunnelApplication app = start(config, ChatModels.create(config));
-    Optional<SimulatedModelServer> ownedSimulator = simulator;
     Runnable stop =
         () -> {
           app.close();
-          ownedSimulator.ifPresent(SimulatedModelServer::close);
+          cleanup.run();
         };
     Runtime.getRuntime().addShutdownHook(new Thread(stop, "runnel-shutdown"));
     app.awaitStopped();

@@ -7,8 +7,8 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -29,7 +29,14 @@ class ReadmeFirstCommandTest {
   @Test
   void printsStreamedRepliesThenSessionStatesAndTakesMorePrompts() throws Exception {
     Process demo =
-        ChildInstance.javaProcess("dev.runnel.app.RunnelDemo", List.of())
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Xmx384m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.runnel.app.RunnelDemo")
             .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start();
     StringBuffer out = new StringBuffer();
