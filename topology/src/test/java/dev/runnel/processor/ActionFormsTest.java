@@ -402,8 +402,9 @@ class ActionFormsTest {
       assertThat(end.getAttempt()).isEqualTo(2);
       assertThat(end.getError()).isNull();
       assertThat(h.rebuiltText("r1")).isEqualTo("kept");
-      assertThat(h.states("s")).singleElement().satisfies(
-          state -> assertThat(state.getFields()).containsEntry("note", "ok"));
+      assertThat(h.states("s"))
+          .singleElement()
+          .satisfies(state -> assertThat(state.getFields()).containsEntry("note", "ok"));
       assertThat(h.deadLetters.isEmpty()).isTrue();
       assertThat(started).hasValue(2);
     } finally {

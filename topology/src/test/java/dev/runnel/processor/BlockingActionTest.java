@@ -81,7 +81,8 @@ class BlockingActionTest {
       awaitLatch(body.running);
       await().untilAsserted(() -> assertThat(h.allChunks()).hasSize(1));
 
-      h.cancellations.pipeInput("s", dev.runnel.schemas.Cancellation.newBuilder().setRequestId("r1").build());
+      h.cancellations.pipeInput(
+          "s", dev.runnel.schemas.Cancellation.newBuilder().setRequestId("r1").build());
 
       awaitLatch(body.interrupted);
       awaitLatch(body.emittedAfter);
@@ -191,8 +192,10 @@ class BlockingActionTest {
         harness(
             action,
             Map.of(
-                RunnelConfig.MAX_IN_FLIGHT_CONFIG, runs,
-                RunnelConfig.SESSION_QUEUE_MAX_CONFIG, 1))) {
+                RunnelConfig.MAX_IN_FLIGHT_CONFIG,
+                runs,
+                RunnelConfig.SESSION_QUEUE_MAX_CONFIG,
+                1))) {
       for (int i = 0; i < runs; i++) {
         h.send("session-" + i, "r" + i, "go");
       }
@@ -215,10 +218,7 @@ class BlockingActionTest {
                 assertThat(h.endChunks()).hasSize(runs);
               });
       assertThat(h.endChunks()).allSatisfy(end -> assertThat(end.getError()).isNull());
-      assertThat(
-              h.states().stream()
-                  .map(SessionState::getSessionId)
-                  .collect(Collectors.toSet()))
+      assertThat(h.states().stream().map(SessionState::getSessionId).collect(Collectors.toSet()))
           .hasSize(runs);
     } finally {
       action.close();
