@@ -158,6 +158,8 @@ class BlockingActionTest {
 
     assertThat(closes).hasValue(1);
     assertThat(own.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(Thread.getAllStackTraces().keySet())
+        .noneMatch(t -> t.getName().startsWith("runnel-blocking-action-") && t.isAlive());
   }
 
   @Test
