@@ -1,5 +1,6 @@
 package dev.runnel.app;
 
+import dev.runnel.action.StreamingAction;
 import dev.runnel.app.internal.StreamsSettings;
 import dev.runnel.app.internal.TopicProvisioner;
 import dev.runnel.config.RunnelConfig;
@@ -188,9 +189,10 @@ public final class RunnelApplication implements AutoCloseable {
                       clientProps, topics.chunks(), config.deltaLaneBufferBytes()))
               : Optional.empty();
       publisher.ifPresent(opened::push);
-      Topology topology =
-          RunnelTopology.build(
-              config, ChatModels.chatAction(config, model), publisher, metrics, inputPartitions);
+      StreamingAction action = ChatModels.chatAction(config, model);
+      // Closed after Kafka Streams, which cancels every run when it closes its tasks.
+      opened.push(action);
+      Topology topology = RunnelTopology.build(config, action, publisher, metrics, inputPartitions);
       KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
       opened.push(streams);
       queryServer.ifPresent(

@@ -24,6 +24,13 @@ import java.util.Set;
  * The built-in chat action: reads the conversation, streams the model's reply as partial results,
  * and its final appends the user's prompt and the full reply to the conversation (Burr's {@code
  * state.append(response=full_response)}).
+ *
+ * <p>It is written against the public API only, as any user's action is, and in the callback form
+ * rather than the blocking one: the model client already streams on its own few threads without
+ * parking one per call, so a chat run holds no thread while it waits for tokens. In the blocking
+ * form each open call would hold a thread, and on JDK 17 (no virtual threads) the pool of {@code
+ * runnel.action.blocking.threads} would bound the instance's open calls below {@code
+ * runnel.max.in.flight}.
  */
 public final class ChatAction implements StreamingAction {
   private static final ActionSpec SPEC =
@@ -73,8 +80,9 @@ public final class ChatAction implements StreamingAction {
                         .appendMessages(user, ChatMessage.assistant(completion.text()))
                         .build();
                 output.last(
-                    new ActionResult(
-                        completion.text(), completion.finishReason(), completion.usage()),
+                    ActionResult.of(completion.text())
+                        .withFinishReason(completion.finishReason())
+                        .withUsage(completion.usage()),
                     update);
                 output.end();
               }

@@ -10,6 +10,14 @@ public interface ChatModel extends AutoCloseable {
   /** Starts a streaming call. Never blocks on the network; errors arrive through the listener. */
   ChatCall stream(ChatRequest request, StreamListener listener);
 
+  /**
+   * Starts a streaming call read by a blocking loop (for blocking-form actions); closing the stream
+   * or interrupting its reader cancels the call.
+   */
+  default ChatStream stream(ChatRequest request) {
+    return new ChatStream(this, request);
+  }
+
   /** Releases the client's connections and threads. */
   @Override
   default void close() {}

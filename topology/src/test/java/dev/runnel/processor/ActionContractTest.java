@@ -10,8 +10,6 @@ import dev.runnel.action.ActionState;
 import dev.runnel.action.RunningAction;
 import dev.runnel.action.StateUpdate;
 import dev.runnel.action.StreamingAction;
-import dev.runnel.model.FinishReason;
-import dev.runnel.model.TokenUsage;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
@@ -57,7 +55,7 @@ class ActionContractTest {
               int count = Integer.parseInt(state.field("count").orElse("0")) + 1;
               out.partial("counted");
               out.last(
-                  new ActionResult("counted", FinishReason.STOP, TokenUsage.NONE),
+                  ActionResult.of("counted"),
                   StateUpdate.builder().put("count", Integer.toString(count)).build());
             });
     try (Harness h = harness(counter)) {
@@ -79,9 +77,7 @@ class ActionContractTest {
             Set.of(),
             Set.of("summary"),
             (state, out) ->
-                out.last(
-                    new ActionResult("x", FinishReason.STOP, TokenUsage.NONE),
-                    StateUpdate.builder().put("secret", "x").build()));
+                out.last(ActionResult.of("x"), StateUpdate.builder().put("secret", "x").build()));
     try (Harness h = harness(sneaky)) {
       h.send("s", "hi");
       h.pump();
@@ -140,12 +136,8 @@ class ActionContractTest {
             Set.of(),
             Set.of(),
             (state, out) -> {
-              out.last(
-                  new ActionResult("first", FinishReason.STOP, TokenUsage.NONE),
-                  StateUpdate.builder().build());
-              out.last(
-                  new ActionResult("second", FinishReason.STOP, TokenUsage.NONE),
-                  StateUpdate.builder().build());
+              out.last(ActionResult.of("first"), StateUpdate.builder().build());
+              out.last(ActionResult.of("second"), StateUpdate.builder().build());
               out.fail(new IllegalStateException("late"));
             });
     try (Harness h = harness(twice)) {

@@ -1,5 +1,6 @@
 package dev.runnel.processor.internal;
 
+import dev.runnel.action.RetriableFailure;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.internal.Redaction;
 import dev.runnel.schemas.ErrorInfo;
@@ -11,16 +12,24 @@ final class Failures {
   private Failures() {}
 
   static boolean retriable(Throwable error) {
-    return (error instanceof ModelException m && m.retriable()) || error instanceof DeltaNotWritten;
+    return (error instanceof ModelException m && m.retriable())
+        || error instanceof RetriableFailure
+        || error instanceof DeltaNotWritten;
   }
 
   static Optional<Duration> retryAfter(Throwable error) {
-    return error instanceof ModelException m ? m.retryAfter() : Optional.empty();
+    if (error instanceof ModelException m) {
+      return m.retryAfter();
+    }
+    return error instanceof RetriableFailure r ? r.retryAfter() : Optional.empty();
   }
 
   static String kind(Throwable error) {
     if (error instanceof ModelException m) {
       return m.kind().name();
+    }
+    if (error instanceof RetriableFailure) {
+      return "RETRIABLE_FAILURE";
     }
     if (error instanceof ContractViolation) {
       return "CONTRACT_VIOLATION";

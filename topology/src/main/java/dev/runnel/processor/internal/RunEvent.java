@@ -11,8 +11,11 @@ sealed interface RunEvent {
   /** A delta for the transactional lane. */
   record Delta(RunKey run, Chunk chunk) implements RunEvent {}
 
-  /** The last yield; {@code deltas} is how many deltas the attempt published. */
-  record Finished(RunKey run, ActionResult result, StateUpdate update, int deltas)
+  /**
+   * The last yield; {@code deltas} is how many deltas the attempt published, {@code textLength} the
+   * result's length (the partials' when the result left its text to them).
+   */
+  record Finished(RunKey run, ActionResult result, StateUpdate update, int deltas, int textLength)
       implements RunEvent {}
 
   /** The run failed; {@code deltas} is how many deltas the attempt published. */

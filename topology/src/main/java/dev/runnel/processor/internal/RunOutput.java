@@ -38,6 +38,7 @@ final class RunOutput implements ActionOutput {
   private final long startedNanos;
 
   private int sequence;
+  private int partialChars;
   private int unacknowledged;
   private final StringBuilder merged = new StringBuilder();
   private RunEvent terminal;
@@ -65,6 +66,7 @@ final class RunOutput implements ActionOutput {
     if (closed || terminal != null || delta == null || delta.isEmpty()) {
       return;
     }
+    partialChars += delta.length();
     if (sequence == 0) {
       observer.firstToken(Duration.ofNanos(System.nanoTime() - startedNanos));
     }
@@ -112,7 +114,12 @@ final class RunOutput implements ActionOutput {
     undeclared.removeAll(declaredWrites);
     terminal =
         undeclared.isEmpty()
-            ? new RunEvent.Finished(key, result, update, sequence)
+            ? new RunEvent.Finished(
+                key,
+                result,
+                update,
+                sequence,
+                result.text().map(String::length).orElse(partialChars))
             : new RunEvent.Failed(
                 key,
                 new ContractViolation(

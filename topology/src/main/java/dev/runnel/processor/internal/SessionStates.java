@@ -79,6 +79,7 @@ final class SessionStates {
     Map<String, String> fields = new HashMap<>(previous.getFields());
     fields.putAll(update.fields());
     TokenUsage totals = previous.getUsage();
+    dev.runnel.model.TokenUsage used = result.usage().orElse(dev.runnel.model.TokenUsage.NONE);
     SessionState next =
         next(previous, run, RequestStatus.COMPLETED, null, now)
             .setMessages(messages)
@@ -86,9 +87,9 @@ final class SessionStates {
             .setFields(fields)
             .setUsage(
                 new TokenUsage(
-                    totals.getPromptTokens() + result.usage().promptTokens(),
-                    totals.getCompletionTokens() + result.usage().completionTokens(),
-                    totals.getTotalTokens() + result.usage().totalTokens()))
+                    totals.getPromptTokens() + used.promptTokens(),
+                    totals.getCompletionTokens() + used.completionTokens(),
+                    totals.getTotalTokens() + used.totalTokens()))
             .build();
     return withinBytes(next, appendedFrom, maxBytes);
   }

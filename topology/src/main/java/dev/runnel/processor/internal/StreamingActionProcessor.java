@@ -522,20 +522,25 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
-    TokenUsage usage = finished.result().usage();
+    Optional<TokenUsage> usage = finished.result().usage();
     Chunk end =
         Chunks.end(
             key,
             finished.deltas(),
-            toSchema(finished.result().finishReason()),
-            new dev.runnel.schemas.TokenUsage(
-                usage.promptTokens(), usage.completionTokens(), usage.totalTokens()),
+            toSchema(finished.result().finishReason().orElse(FinishReason.STOP)),
+            usage
+                .map(
+                    u ->
+                        new dev.runnel.schemas.TokenUsage(
+                            u.promptTokens(), u.completionTokens(), u.totalTokens()))
+                .orElse(null),
             null,
-            finished.result().text().length(),
+            finished.textLength(),
             next.getVersion());
     forward(settings.chunksSink(), key.sessionId(), end, now);
     popHead(key.sessionId(), outcome(end));
-    observer.completed(Duration.ofNanos(System.nanoTime() - run.startedNanos), usage);
+    observer.completed(
+        Duration.ofNanos(System.nanoTime() - run.startedNanos), usage.orElse(TokenUsage.NONE));
   }
 
   private void onFailure(RunKey key, Throwable error, int deltas, long now) {
