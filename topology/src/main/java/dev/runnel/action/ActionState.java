@@ -82,8 +82,8 @@ public final class ActionState {
   }
 
   /**
-   * One of the action's own fields as text: a string field's value, any other field's JSON text
-   * (so {@code 3} for a number). Prefer {@link #get(StateKey)}.
+   * One of the action's own fields as text: a string field's value, any other field's JSON text (so
+   * {@code 3} for a number). Prefer {@link #get(StateKey)}.
    */
   public Optional<String> field(String name) {
     requireReadable(name);

@@ -41,7 +41,9 @@ public final class StateKey<T> {
     }
     if (name.equals(ActionState.MESSAGES)) {
       throw new IllegalArgumentException(
-          "'" + ActionState.MESSAGES + "' is the conversation: read it with ActionState.messages()");
+          "'"
+              + ActionState.MESSAGES
+              + "' is the conversation: read it with ActionState.messages()");
     }
   }
 

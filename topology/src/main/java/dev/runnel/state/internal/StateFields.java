@@ -10,9 +10,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The action fields of a {@link SessionState} as JSON values. Records written before typed state
- * (SessionState v1, v2) hold plain strings in {@code fields}, read as JSON strings; newer ones hold
- * JSON text in {@code jsonFields}, which wins for a name in both.
+ * The action fields of a {@link SessionState} as JSON values. A string value is kept as plain text
+ * in {@code fields}, as every field was before typed state (SessionState v1, v2), so those records
+ * and readers that know only {@code fields} keep working for strings; any other value is kept as
+ * JSON text in {@code jsonFields}. A name is in at most one of the two.
  */
 public final class StateFields {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -22,7 +23,7 @@ public final class StateFields {
   /** Every field of the state, by name, sorted. */
   public static Map<String, JsonNode> read(SessionState state) {
     Map<String, JsonNode> fields = new TreeMap<>();
-    state.getFields().forEach((name, value) -> fields.put(name, TextNode.valueOf(value)));
+    state.getFields().forEach((name, text) -> fields.put(name, TextNode.valueOf(text)));
     state
         .getJsonFields()
         .forEach(
@@ -31,7 +32,10 @@ public final class StateFields {
                 fields.put(name, JSON.readTree(text));
               } catch (JsonProcessingException e) {
                 throw new IllegalStateException(
-                    "state field '" + name + "' of session " + state.getSessionId()
+                    "state field '"
+                        + name
+                        + "' of session "
+                        + state.getSessionId()
                         + " does not hold JSON text",
                     e);
               }
@@ -39,18 +43,20 @@ public final class StateFields {
     return fields;
   }
 
-  /**
-   * Sets fields on a state builder: the new values join {@code jsonFields} and leave the
-   * pre-typed {@code fields}.
-   */
+  /** Sets fields on a state builder, each moving to the map its new value belongs in. */
   public static void write(
       SessionState previous, Map<String, JsonNode> updates, SessionState.Builder next) {
     Map<String, String> legacy = new HashMap<>(previous.getFields());
     Map<String, String> json = new HashMap<>(previous.getJsonFields());
     updates.forEach(
         (name, value) -> {
-          legacy.remove(name);
-          json.put(name, value.toString());
+          if (value.isTextual()) {
+            json.remove(name);
+            legacy.put(name, value.textValue());
+          } else {
+            legacy.remove(name);
+            json.put(name, value.toString());
+          }
         });
     next.setFields(legacy).setJsonFields(json);
   }
