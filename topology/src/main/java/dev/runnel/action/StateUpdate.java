@@ -1,5 +1,7 @@
 package dev.runnel.action;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.runnel.model.ChatMessage;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,9 +18,9 @@ import java.util.Set;
  */
 public final class StateUpdate {
   private final List<ChatMessage> appended;
-  private final Map<String, String> fields;
+  private final Map<String, JsonNode> fields;
 
-  private StateUpdate(List<ChatMessage> appended, Map<String, String> fields) {
+  private StateUpdate(List<ChatMessage> appended, Map<String, JsonNode> fields) {
     this.appended = List.copyOf(appended);
     this.fields = Collections.unmodifiableMap(new LinkedHashMap<>(fields));
   }
@@ -33,7 +35,7 @@ public final class StateUpdate {
   }
 
   /** Fields to set, by name. */
-  public Map<String, String> fields() {
+  public Map<String, JsonNode> fields() {
     return fields;
   }
 
@@ -49,7 +51,7 @@ public final class StateUpdate {
   /** Builds a {@link StateUpdate}. */
   public static final class Builder {
     private final List<ChatMessage> appended = new ArrayList<>();
-    private final Map<String, String> fields = new LinkedHashMap<>();
+    private final Map<String, JsonNode> fields = new LinkedHashMap<>();
 
     private Builder() {}
 
@@ -61,7 +63,7 @@ public final class StateUpdate {
       return this;
     }
 
-    /** Sets one of the action's own fields. */
+    /** Sets one of the action's own fields to a string. */
     public Builder put(String name, String value) {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(value, "value");
@@ -69,7 +71,13 @@ public final class StateUpdate {
         throw new IllegalArgumentException(
             "'" + ActionState.MESSAGES + "' is the conversation: use appendMessages");
       }
-      fields.put(name, value);
+      fields.put(name, TextNode.valueOf(value));
+      return this;
+    }
+
+    /** Sets one of the action's own fields to a value of the key's type, stored as JSON. */
+    public <T> Builder set(StateKey<T> key, T value) {
+      fields.put(key.name(), key.write(value));
       return this;
     }
 

@@ -7,6 +7,7 @@ import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Message;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
+import dev.runnel.state.internal.StateFields;
 
 /**
  * The JSON form of a {@link SessionState} that the state-query endpoint and the gateway serve.
@@ -47,7 +48,7 @@ public final class SessionStateJson {
         .put("completionTokens", usage.getCompletionTokens())
         .put("totalTokens", usage.getTotalTokens());
     ObjectNode fields = node.putObject("fields");
-    state.getFields().forEach(fields::put);
+    StateFields.read(state).forEach(fields::set);
     node.put("updatedAt", state.getUpdatedAt() == null ? null : state.getUpdatedAt().toString());
     return node;
   }

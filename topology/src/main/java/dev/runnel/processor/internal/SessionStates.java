@@ -11,11 +11,11 @@ import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
 import dev.runnel.serde.AvroSerde;
+import dev.runnel.state.internal.StateFields;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** The transitions of a session's state: each applied final raises the version by one. */
@@ -35,6 +35,7 @@ final class SessionStates {
         .setMessages(new ArrayList<>())
         .setUsage(new TokenUsage(0L, 0L, 0L))
         .setFields(new HashMap<>())
+        .setJsonFields(new HashMap<>())
         .setUpdatedAt(Instant.EPOCH)
         .build();
   }
@@ -45,8 +46,8 @@ final class SessionStates {
     for (Message message : state.getMessages()) {
       messages.add(new ChatMessage(toModel(message.getRole()), message.getContent()));
     }
-    return new ActionState(
-        state.getSessionId(), state.getVersion(), messages, state.getFields(), reads);
+    return ActionState.ofJson(
+        state.getSessionId(), state.getVersion(), messages, StateFields.read(state), reads);
   }
 
   /**
@@ -76,15 +77,14 @@ final class SessionStates {
       dropped += cut;
       appendedFrom = Math.max(0, appendedFrom - cut);
     }
-    Map<String, String> fields = new HashMap<>(previous.getFields());
-    fields.putAll(update.fields());
     TokenUsage totals = previous.getUsage();
     dev.runnel.model.TokenUsage used = result.usage().orElse(dev.runnel.model.TokenUsage.NONE);
+    SessionState.Builder builder = next(previous, run, RequestStatus.COMPLETED, null, now);
+    StateFields.write(previous, update.fields(), builder);
     SessionState next =
-        next(previous, run, RequestStatus.COMPLETED, null, now)
+        builder
             .setMessages(messages)
             .setDroppedMessages(dropped)
-            .setFields(fields)
             .setUsage(
                 new TokenUsage(
                     totals.getPromptTokens() + used.promptTokens(),
