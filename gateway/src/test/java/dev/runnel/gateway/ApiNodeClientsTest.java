@@ -146,7 +146,7 @@ class ApiNodeClientsTest {
     assertThat(out.get("outputTokens").asInt()).isPositive();
     List<String> events = new ArrayList<>();
     out.get("events").forEach(e -> events.add(e.asText()));
-    // The SDK passes on every event but ping (ResponsesResumeTest checks the ping on the wire).
+    // The SDK passes on every event but ping (AnthropicEventsTest checks the ping).
     assertThat(events.subList(0, 2)).containsExactly("message_start", "content_block_start");
     assertThat(events.subList(events.size() - 3, events.size()))
         .containsExactly("content_block_stop", "message_delta", "message_stop");

@@ -176,7 +176,7 @@ class ResponsesResumeTest {
     String id = before.get(0).data().get("response").get("id").asText();
     assertThat(before.get(0).data().get("response").get("background").asBoolean()).isTrue();
 
-    first.close(); // the instance serving the stream goes away mid-reply
+    stack.stopGateway(first); // the instance serving the stream goes away mid-reply
     before.addAll(read(lines, events -> false));
     assertThat(before).noneMatch(e -> e.type().equals("response.completed"));
     long last = before.get(before.size() - 1).sequence();

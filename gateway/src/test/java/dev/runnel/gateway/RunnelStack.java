@@ -115,6 +115,12 @@ final class RunnelStack implements AutoCloseable {
     return gateway;
   }
 
+  /** Stops {@code gateway} now, as a crashed or retired instance would go. */
+  void stopGateway(Gateway gateway) {
+    closeables.remove(gateway);
+    gateway.close();
+  }
+
   List<String> queryUrls() {
     return queryUrls;
   }
