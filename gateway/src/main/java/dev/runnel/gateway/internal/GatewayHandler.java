@@ -197,9 +197,13 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       } else if (path.equals(ResponsesApi.PATH) || path.startsWith(ResponsesApi.PATH + "/")) {
         route = "responses";
         responses.route(ctx, exchange, request, uri);
-      } else if (path.equals(AnthropicMessages.PATH)) {
+      } else if (path.equals(AnthropicMessages.PATH)
+          || path.startsWith(AnthropicMessages.PATH + "/")) {
         route = "messages";
         exchange.errorShape(AnthropicMessages::errorBody);
+        if (!path.equals(AnthropicMessages.PATH)) {
+          throw notFound(path);
+        }
         requireMethod(method, HttpMethod.POST);
         messages.create(ctx, exchange, request);
       } else if (path.equals(MODELS) || path.startsWith(MODELS + "/")) {

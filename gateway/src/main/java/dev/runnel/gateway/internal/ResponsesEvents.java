@@ -234,12 +234,12 @@ final class ResponsesEvents {
     r.put("model", id.model());
     ArrayNode output = r.putArray("output");
     String text = reply.text();
-    boolean final_ = shownStatus.equals(status) && ended();
-    if (!text.isEmpty() || (final_ && end != null && error == null)) {
+    boolean finished = shownStatus.equals(status) && ended();
+    if (!text.isEmpty() || (finished && end != null && error == null)) {
       output.add(
           message(
               text,
-              !final_
+              !finished
                   ? "in_progress"
                   : shownStatus.equals("completed") ? "completed" : "incomplete"));
     }
@@ -253,7 +253,7 @@ final class ResponsesEvents {
     r.putNull("top_p");
     r.put("truncation", "disabled");
     r.putObject("metadata");
-    if (final_ && end != null) {
+    if (finished && end != null) {
       r.set("usage", usage(end.getUsage()));
     } else {
       r.putNull("usage");
