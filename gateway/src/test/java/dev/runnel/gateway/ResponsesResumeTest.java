@@ -55,7 +55,8 @@ class ResponsesResumeTest {
         SimulatedModelServer.start(
             SimulatorSettings.DEFAULTS
                 .withTimeToFirstToken(Duration.ofMillis(20))
-                .withTokensPerSecond(20)
+                // 4 s per reply: the first gateway stops well before the reply ends.
+                .withTokensPerSecond(10)
                 .withReplyTokens(TOKENS));
     stack = new RunnelStack(broker, "gw-resp-" + UUID.randomUUID(), 2, simulator);
     stack.startTopology();
