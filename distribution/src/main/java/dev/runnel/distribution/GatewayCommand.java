@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
     name = "gateway",
     description = {
       "The HTTP front door (prompts, live chunks as server-sent events, session state, the"
-          + " OpenAI-compatible endpoints, the chat page) until stopped.",
+          + " OpenAI- and Anthropic-compatible endpoints, the chat page) until stopped.",
       "Settings come from CONFIG_FILE, then from the environment: RUNNEL_GATEWAY_PORT sets"
           + " runnel.gateway.port, KAFKA_BOOTSTRAP_SERVERS sets bootstrap.servers (default"
           + " 127.0.0.1:9092)."

@@ -145,6 +145,7 @@ public final class Gateway implements AutoCloseable {
             feeds.completions(),
             clientProps,
             topics.prompts(),
+            topics.cancellations(),
             registry,
             new GatewayHandler.Settings(
                 config.getInt(RunnelConfig.GATEWAY_PROMPT_MAX_CHARS_CONFIG),
@@ -154,7 +155,9 @@ public final class Gateway implements AutoCloseable {
                 config.getList(RunnelConfig.GATEWAY_QUERY_URLS_CONFIG),
                 Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_QUERY_TIMEOUT_MS_CONFIG)),
                 config.getString(RunnelConfig.MODEL_DEFAULT_CONFIG),
-                config.allowedModels()));
+                config.allowedModels(),
+                config.getString(RunnelConfig.MODEL_SYSTEM_PROMPT_CONFIG),
+                config.getInt(RunnelConfig.MODEL_MAX_TOKENS_CONFIG)));
     int maxBody = config.getInt(RunnelConfig.GATEWAY_MAX_BODY_BYTES_CONFIG);
     EventLoopGroup boss =
         new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-gw-accept", true));

@@ -1,17 +1,12 @@
 package dev.runnel.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runnel.simulator.SimulatedReplies;
 import dev.runnel.simulator.SimulatorSettings;
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -31,18 +26,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class OpenAiNodeClientTest {
   private static final int TOKENS = 16;
-  private static final Path NODE_DIR = Path.of("src/test/node");
   private static TestRunnel runnel;
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(
-        onPath("node") && onPath("npm"),
-        "node and npm are not on PATH; install them (apt-get install nodejs npm) to run this test");
-    if (!Files.isDirectory(NODE_DIR.resolve("node_modules/openai"))) {
-      int exit = run(List.of("npm", "ci", "--no-audit", "--no-fund"), Duration.ofMinutes(3)).exit;
-      assertThat(exit).as("npm ci in " + NODE_DIR).isZero();
-    }
+    NodeScripts.requireInstalled();
     runnel =
         TestRunnel.start(
             "gw-openai",
@@ -64,7 +52,7 @@ class OpenAiNodeClientTest {
   @Test
   void theOfficialClientStreamsAReplyThroughRunnel() throws Exception {
     String session = "openai-" + UUID.randomUUID();
-    Result result =
+    NodeScripts.Result result =
         run(
             List.of(
                 "node",
@@ -74,8 +62,8 @@ class OpenAiNodeClientTest {
                 "a question from node"),
             Duration.ofMinutes(2));
 
-    assertThat(result.exit).as(result.output).isZero();
-    String lastLine = result.output.strip().lines().reduce((a, b) -> b).orElse("");
+    assertThat(result.exit()).as(result.output()).isZero();
+    String lastLine = result.output().strip().lines().reduce((a, b) -> b).orElse("");
     JsonNode out = new ObjectMapper().readTree(lastLine);
     assertThat(out.get("text").asText())
         .isEqualTo(SimulatedReplies.reply("a question from node", TOKENS));
@@ -91,7 +79,7 @@ class OpenAiNodeClientTest {
   @Test
   void theOfficialClientReportsAFailedStreamAsAnError() throws Exception {
     runnel.simulator.enqueue("fault=bad_request");
-    Result result =
+    NodeScripts.Result result =
         run(
             List.of(
                 "node",
@@ -101,8 +89,8 @@ class OpenAiNodeClientTest {
                 "a question the model refuses"),
             Duration.ofMinutes(2));
 
-    assertThat(result.exit).as(result.output).isZero();
-    String lastLine = result.output.strip().lines().reduce((a, b) -> b).orElse("");
+    assertThat(result.exit()).as(result.output()).isZero();
+    String lastLine = result.output().strip().lines().reduce((a, b) -> b).orElse("");
     JsonNode out = new ObjectMapper().readTree(lastLine);
     assertThat(out.get("threw").asBoolean()).as(lastLine).isTrue();
     assertThat(out.get("apiError").asBoolean()).isTrue();
@@ -110,35 +98,8 @@ class OpenAiNodeClientTest {
     assertThat(out.get("code").asText()).isEqualTo("bad_request");
   }
 
-  private record Result(int exit, String output) {}
-
-  private static Result run(List<String> command, Duration timeout)
+  private static NodeScripts.Result run(List<String> command, Duration timeout)
       throws IOException, InterruptedException {
-    File log = File.createTempFile("runnel-node-", ".log");
-    log.deleteOnExit();
-    Process process =
-        new ProcessBuilder(command)
-            .directory(NODE_DIR.toFile())
-            .redirectErrorStream(true)
-            .redirectOutput(log)
-            .start();
-    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      process.destroyForcibly();
-      return new Result(-1, "timed out: " + Files.readString(log.toPath(), StandardCharsets.UTF_8));
-    }
-    return new Result(process.exitValue(), Files.readString(log.toPath(), StandardCharsets.UTF_8));
-  }
-
-  private static boolean onPath(String program) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return false;
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      if (Files.isExecutable(Path.of(dir, program))) {
-        return true;
-      }
-    }
-    return false;
+    return NodeScripts.run(command, timeout);
   }
 }

@@ -33,6 +33,7 @@ final class RunnelStack implements AutoCloseable {
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private final List<String> queryUrls = new ArrayList<>();
   private final List<KafkaStreams> instances = new ArrayList<>();
+  private final Map<String, Object> shared = new HashMap<>();
 
   RunnelStack(TestBroker broker, String prefix, int partitions, SimulatedModelServer simulator)
       throws Exception {
@@ -42,7 +43,13 @@ final class RunnelStack implements AutoCloseable {
     broker.createTopics(prefix, partitions);
   }
 
-  /** Settings every part shares: the broker, the topics, the simulated model. */
+  /** Adds {@code settings} to those every part started from now on shares. */
+  RunnelStack with(Map<String, Object> settings) {
+    shared.putAll(settings);
+    return this;
+  }
+
+  /** Settings every part shares: the broker, the topics, the simulated model, {@link #with}. */
   Map<String, Object> settings() {
     Map<String, Object> s = new HashMap<>();
     s.put("bootstrap.servers", broker.bootstrapServers());
@@ -53,6 +60,7 @@ final class RunnelStack implements AutoCloseable {
     s.put(RunnelConfig.DEAD_LETTERS_TOPIC_CONFIG, prefix + ".dead-letters");
     s.put(RunnelConfig.MODEL_PROVIDER_CONFIG, RunnelConfig.PROVIDER_SIMULATED);
     s.put(RunnelConfig.MODEL_BASE_URL_CONFIG, simulator.openAiBaseUrl());
+    s.putAll(shared);
     return s;
   }
 
@@ -105,6 +113,12 @@ final class RunnelStack implements AutoCloseable {
     Gateway gateway = Gateway.start(new RunnelConfig(s));
     closeables.add(gateway);
     return gateway;
+  }
+
+  /** Stops {@code gateway} now, as a crashed or retired instance would go. */
+  void stopGateway(Gateway gateway) {
+    closeables.remove(gateway);
+    gateway.close();
   }
 
   List<String> queryUrls() {

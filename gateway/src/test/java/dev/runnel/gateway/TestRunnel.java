@@ -26,10 +26,22 @@ final class TestRunnel implements AutoCloseable {
 
   static TestRunnel start(String name, int partitions, int topologies, SimulatorSettings model)
       throws Exception {
+    return start(name, partitions, topologies, model, Map.of());
+  }
+
+  /** The same, every part with {@code settings} too. */
+  static TestRunnel start(
+      String name,
+      int partitions,
+      int topologies,
+      SimulatorSettings model,
+      Map<String, Object> settings)
+      throws Exception {
     TestBroker broker = TestBroker.start();
     SimulatedModelServer simulator = SimulatedModelServer.start(model);
     RunnelStack stack =
-        new RunnelStack(broker, name + "-" + UUID.randomUUID(), partitions, simulator);
+        new RunnelStack(broker, name + "-" + UUID.randomUUID(), partitions, simulator)
+            .with(settings);
     for (int i = 0; i < topologies; i++) {
       stack.startTopology();
     }

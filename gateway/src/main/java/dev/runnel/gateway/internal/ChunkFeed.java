@@ -89,6 +89,9 @@ public final class ChunkFeed implements AutoCloseable {
   // Per partition: every record of a session at or above this offset went into (or is still in)
   // its session's entry. Rises when an entry is evicted.
   private volatile AtomicLongArray floor;
+  // Per partition: the offset after the last record the feed has dispatched. A record produced
+  // after reading it has a higher offset, so it is where a request's chunks are looked for.
+  private volatile AtomicLongArray next;
 
   /** How much the feed may hold and do at once. */
   public record Limits(
@@ -225,12 +228,18 @@ public final class ChunkFeed implements AutoCloseable {
       for (TopicPartition tp : partitions) {
         starts.set(tp.partition(), c.position(tp));
       }
+      AtomicLongArray positions = new AtomicLongArray(partitions.size());
+      for (int i = 0; i < partitions.size(); i++) {
+        positions.set(i, starts.get(i));
+      }
+      next = positions;
       floor = starts;
       ready = true;
       log.info("Following {} ({} partitions) from its end", topic.name(), partitions.size());
       while (!closed) {
         for (ConsumerRecord<String, byte[]> record : c.poll(POLL)) {
           dispatch(record);
+          next.accumulateAndGet(record.partition(), record.offset() + 1, Math::max);
         }
         evictIfNeeded();
       }
@@ -366,6 +375,18 @@ public final class ChunkFeed implements AutoCloseable {
   }
 
   /**
+   * The offset after the last record of {@code partition} this feed has handed out: every record
+   * produced from now on has this offset or a higher one.
+   */
+  public long position(int partition) {
+    AtomicLongArray n = next;
+    if (n == null) {
+      throw new IllegalStateException("the chunk feed is not ready");
+    }
+    return n.get(partition);
+  }
+
+  /**
    * Adds a watcher of {@code sessionId}.
    *
    * @param resumeAfter the last event the client saw; it then gets every later chunk of the
@@ -428,6 +449,7 @@ public final class ChunkFeed implements AutoCloseable {
         }
         entry.subscriptions.add(sub);
         sub.entry = entry;
+        w.caughtUp();
         return sub;
       }
     }
@@ -461,6 +483,7 @@ public final class ChunkFeed implements AutoCloseable {
         }
         entry.subscriptions.add(sub);
         sub.entry = entry;
+        sub.watcher.caughtUp();
         return true;
       }
     }

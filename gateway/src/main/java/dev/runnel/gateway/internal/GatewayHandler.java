@@ -3,6 +3,7 @@ package dev.runnel.gateway.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Prompt;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.Unpooled;
@@ -83,6 +84,9 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
   private final List<String> allowedModels;
   private final long startedAt = Instant.now().getEpochSecond();
   private final byte[] page;
+  private final CancellationSender cancellations;
+  private final ResponsesApi responses;
+  private final AnthropicMessages messages;
 
   /** The gateway's parts; see {@link dev.runnel.gateway.Gateway}. */
   public record Settings(
@@ -92,7 +96,9 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       List<String> queryUrls,
       Duration queryTimeout,
       String defaultModel,
-      List<String> allowedModels) {}
+      List<String> allowedModels,
+      String systemPrompt,
+      int modelMaxTokens) {}
 
   /**
    * A router over {@code feed} (event streams) and {@code completionFeed} (chat completions, which
@@ -103,6 +109,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       ChunkFeed completionFeed,
       Map<String, Object> clientProps,
       dev.runnel.topics.Topic<String, Prompt> promptTopic,
+      dev.runnel.topics.Topic<String, Cancellation> cancellationTopic,
       PrometheusMeterRegistry registry,
       Settings settings) {
     this.feed = feed;
@@ -116,6 +123,20 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     this.defaultModel = settings.defaultModel();
     this.allowedModels = List.copyOf(settings.allowedModels());
     this.page = resource("index.html");
+    this.cancellations = new CancellationSender(clientProps, cancellationTopic);
+    ModelLimits limits = new ModelLimits(settings.systemPrompt(), settings.modelMaxTokens());
+    this.responses =
+        new ResponsesApi(
+            this,
+            completionFeed,
+            prompts,
+            cancellations,
+            promptMaxChars,
+            limits,
+            completionTimeout);
+    this.messages =
+        new AnthropicMessages(
+            this, completionFeed, prompts, promptMaxChars, limits, completionTimeout);
   }
 
   private static byte[] resource(String name) {
@@ -132,6 +153,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
   /** Releases the prompt producer. */
   public void close() {
     prompts.close();
+    cancellations.close();
   }
 
   @Override
@@ -172,6 +194,18 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
         route = "chat_completions";
         requireMethod(method, HttpMethod.POST);
         chatCompletion(ctx, exchange, request);
+      } else if (path.equals(ResponsesApi.PATH) || path.startsWith(ResponsesApi.PATH + "/")) {
+        route = "responses";
+        responses.route(ctx, exchange, request, uri);
+      } else if (path.equals(AnthropicMessages.PATH)
+          || path.startsWith(AnthropicMessages.PATH + "/")) {
+        route = "messages";
+        exchange.errorShape(AnthropicMessages::errorBody);
+        if (!path.equals(AnthropicMessages.PATH)) {
+          throw notFound(path);
+        }
+        requireMethod(method, HttpMethod.POST);
+        messages.create(ctx, exchange, request);
       } else if (path.equals(MODELS) || path.startsWith(MODELS + "/")) {
         route = "models";
         requireMethod(method, HttpMethod.GET);
@@ -216,7 +250,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
   }
 
-  private static Failure notFound(String path) {
+  static Failure notFound(String path) {
     String shown = path.length() > 80 ? path.substring(0, 80) + "..." : path;
     return new Failure(HttpResponseStatus.NOT_FOUND, "not_found", "no such path: " + shown);
   }
@@ -248,7 +282,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     exchange.closeAfter().fail(error);
   }
 
-  private static void requireMethod(HttpMethod actual, HttpMethod expected) {
+  static void requireMethod(HttpMethod actual, HttpMethod expected) {
     if (!actual.equals(expected)) {
       throw new Failure(
           HttpResponseStatus.METHOD_NOT_ALLOWED,
@@ -257,7 +291,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
   }
 
-  private JsonNode body(FullHttpRequest request) {
+  JsonNode body(FullHttpRequest request) {
     String text = request.content().toString(StandardCharsets.UTF_8);
     if (text.isBlank()) {
       throw new Failure(HttpResponseStatus.BAD_REQUEST, "bad_json", "the request body is empty");
@@ -285,7 +319,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
   }
 
-  private String requestIdOf(FullHttpRequest request) {
+  String requestIdOf(FullHttpRequest request) {
     String key = request.headers().get("Idempotency-Key");
     return key == null ? UUID.randomUUID().toString() : Validation.requestId(key);
   }
@@ -326,7 +360,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
             });
   }
 
-  private static ApiError notAccepted(Throwable error) {
+  static ApiError notAccepted(Throwable error) {
     return ApiError.of(
             HttpResponseStatus.SERVICE_UNAVAILABLE,
             "kafka_unavailable",
@@ -385,7 +419,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     stream.send(": subscribed\n\n");
   }
 
-  private void requireReady() {
+  void requireReady() {
     if (!feed.ready() || !completionFeed.ready()) {
       throw new Failure(
           HttpResponseStatus.SERVICE_UNAVAILABLE,
@@ -489,17 +523,40 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
             .param("model"));
   }
 
-  private void chatCompletion(
-      ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {
-    ChatCompletionRequest chat = ChatCompletionRequest.parse(body(request), promptMaxChars);
+  /**
+   * The session a chat request names ({@code X-Runnel-Session}), for every chat API: Chat
+   * Completions, Responses and Anthropic Messages. Empty when it names none.
+   */
+  Optional<String> namedSession(FullHttpRequest request) {
     String header = request.headers().get(SESSION_HEADER);
-    String session = header != null ? Validation.sessionId(header) : "chat-" + UUID.randomUUID();
-    // The prompt names its model even when the caller did not, so that the model the reply names
-    // is the one the topology uses, whatever the topology's own default.
-    String model = chat.model().orElse(defaultModel);
+    return header == null ? Optional.empty() : Optional.of(Validation.sessionId(header));
+  }
+
+  /**
+   * The Kafka key of a client's session: the one place where a session a client names becomes the
+   * key of its prompts, chunks and state.
+   */
+  String sessionKey(String clientSession) {
+    return clientSession;
+  }
+
+  /**
+   * The model a chat request gets. The prompt names its model even when the caller did not, so that
+   * the model the reply names is the one the topology uses, whatever its own default.
+   */
+  String modelFor(Optional<String> requested) {
+    String model = requested.orElse(defaultModel);
     if (!allowedModels.isEmpty() && !allowedModels.contains(model)) {
       throw unknownModel(model);
     }
+    return model;
+  }
+
+  private void chatCompletion(
+      ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {
+    ChatCompletionRequest chat = ChatCompletionRequest.parse(body(request), promptMaxChars);
+    String session = namedSession(request).orElseGet(() -> "chat-" + UUID.randomUUID());
+    String model = modelFor(chat.model());
     String requestId = requestIdOf(request);
     requireReady();
     long created = Instant.now().getEpochSecond();
@@ -524,9 +581,10 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
               exchange::fail);
     }
     watcher.earlierReplies(this::earlierReply);
+    String key = sessionKey(session);
     // Subscribe before sending, so no chunk of the reply can pass before the watcher is there.
     ChunkFeed.Subscription sub =
-        completionFeed.subscribe(session, Optional.empty(), Optional.of(requestId), watcher);
+        completionFeed.subscribe(key, Optional.empty(), Optional.of(requestId), watcher);
     exchange.onEnd(sub::cancel);
     if (!chat.stream()) {
       ScheduledFuture<?> timeout =
@@ -543,7 +601,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       exchange.onEnd(() -> timeout.cancel(false));
     }
     prompts
-        .send(session, prompt.build())
+        .send(key, prompt.build())
         .whenComplete(
             (ok, error) -> {
               if (error != null) {
@@ -590,13 +648,14 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
    * event stream), always on the channel's event loop, and runs its clean-ups (cancel the timeout,
    * drop the subscription) when it answers or the connection closes.
    */
-  private final class Exchange {
+  final class Exchange {
     private final ChannelHandlerContext ctx;
     private boolean keepAlive;
     private final AtomicBoolean answered = new AtomicBoolean();
     private final List<Runnable> onEnd = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean ended;
     private Map<String, String> headers = Map.of();
+    private java.util.function.Function<ApiError, Object> errorShape = ApiError::body;
 
     private final GenericFutureListener<Future<? super Void>> onClose = f -> end();
 
@@ -615,6 +674,11 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     /** Headers every answer of this exchange carries, errors included. */
     void headers(Map<String, String> headers) {
       this.headers = headers;
+    }
+
+    /** Errors of this exchange are written as {@code shape} makes them (OpenAI's by default). */
+    void errorShape(java.util.function.Function<ApiError, Object> shape) {
+      this.errorShape = shape;
     }
 
     /** Runs {@code cleanUp} once the response was written or the connection closed. */
@@ -653,7 +717,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       Map<String, String> all = new HashMap<>(headers);
       error.retryAfterSeconds().ifPresent(s -> all.put("Retry-After", Integer.toString(s)));
       all.put("x-should-retry", Boolean.toString(error.worthRetrying()));
-      respondJson(error.status(), error.body(), all);
+      respondJson(error.status(), errorShape.apply(error), all);
     }
 
     void respondJson(HttpResponseStatus status, Object body, Map<String, String> extra) {

@@ -13,6 +13,12 @@ interface Watcher {
    */
   boolean offer(ChunkEvent event);
 
+  /**
+   * The watcher now gets live records: every chunk of its session the feed had read when it
+   * subscribed has been offered. Called with the session's lock held.
+   */
+  default void caughtUp() {}
+
   /** The feed gave up on this watcher (e.g. a resume that could not be served); end it. */
   void fail(String code, String message);
 }
