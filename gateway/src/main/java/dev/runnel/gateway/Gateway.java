@@ -7,6 +7,7 @@ import dev.runnel.gateway.internal.ConnectionLimit;
 import dev.runnel.gateway.internal.GatewayHandler;
 import dev.runnel.gateway.internal.LimitedAggregator;
 import dev.runnel.gateway.internal.RequestDeadline;
+import dev.runnel.gateway.internal.Tenants;
 import dev.runnel.topics.Topics;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -154,7 +155,8 @@ public final class Gateway implements AutoCloseable {
                 config.getList(RunnelConfig.GATEWAY_QUERY_URLS_CONFIG),
                 Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_QUERY_TIMEOUT_MS_CONFIG)),
                 config.getString(RunnelConfig.MODEL_DEFAULT_CONFIG),
-                config.allowedModels()));
+                config.allowedModels()),
+            Tenants.from(config, clientProps, topics));
     int maxBody = config.getInt(RunnelConfig.GATEWAY_MAX_BODY_BYTES_CONFIG);
     EventLoopGroup boss =
         new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-gw-accept", true));
