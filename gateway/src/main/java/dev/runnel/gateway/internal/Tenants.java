@@ -135,7 +135,10 @@ public final class Tenants implements AutoCloseable {
    */
   FrontDoor.Caller caller(FullHttpRequest request, boolean isPublic) {
     Map<String, String> cors = door.checkOrigin(request);
-    String tenant = isPublic ? null : door.tenantOf(request);
+    // A preflight carries no credentials (browsers never send them on one): its answer is CORS
+    // headers only, and the request that follows it is authenticated like any other.
+    boolean preflight = !door.preflight(request, cors).isEmpty();
+    String tenant = isPublic || preflight ? null : door.tenantOf(request);
     return new FrontDoor.Caller(tenant, cors);
   }
 
