@@ -95,6 +95,8 @@ public final class Gateway implements AutoCloseable {
   public static Gateway start(RunnelConfig config) {
     Map<String, Object> clientProps = config.kafkaClientProperties();
     Topics topics = Topics.from(config);
+    // First: a bad key setting fails the start before any consumer runs.
+    Tenants tenants = Tenants.from(config, clientProps, topics);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -156,7 +158,7 @@ public final class Gateway implements AutoCloseable {
                 Duration.ofMillis(config.getLong(RunnelConfig.GATEWAY_QUERY_TIMEOUT_MS_CONFIG)),
                 config.getString(RunnelConfig.MODEL_DEFAULT_CONFIG),
                 config.allowedModels()),
-            Tenants.from(config, clientProps, topics));
+            tenants);
     int maxBody = config.getInt(RunnelConfig.GATEWAY_MAX_BODY_BYTES_CONFIG);
     EventLoopGroup boss =
         new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-gw-accept", true));
