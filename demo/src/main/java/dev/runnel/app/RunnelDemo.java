@@ -225,6 +225,8 @@ public final class RunnelDemo {
                     RunnelConfig.GATEWAY_QUERY_URLS_CONFIG, "http://127.0.0.1:" + a.getPort()));
     frontSettings.put(
         RunnelConfig.GATEWAY_PORT_CONFIG, portIfFree(RunnelConfig.GATEWAY_PORT_CONFIG));
+    // The embedded default runs on a developer's machine: no keys, and the gateway says so.
+    frontSettings.putIfAbsent(RunnelConfig.GATEWAY_AUTH_MODE_CONFIG, RunnelConfig.AUTH_OPEN);
     List<FrontEnd> started = new ArrayList<>();
     for (FrontEnd.Factory factory : ServiceLoader.load(FrontEnd.Factory.class)) {
       FrontEnd frontEnd = factory.start(new RunnelConfig(frontSettings));

@@ -7,6 +7,7 @@ import dev.runnel.gateway.internal.ConnectionLimit;
 import dev.runnel.gateway.internal.GatewayHandler;
 import dev.runnel.gateway.internal.LimitedAggregator;
 import dev.runnel.gateway.internal.RequestDeadline;
+import dev.runnel.gateway.internal.Tenants;
 import dev.runnel.topics.Topics;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -94,6 +95,8 @@ public final class Gateway implements AutoCloseable {
   public static Gateway start(RunnelConfig config) {
     Map<String, Object> clientProps = config.kafkaClientProperties();
     Topics topics = Topics.from(config);
+    // First: a bad key setting fails the start before any consumer runs.
+    Tenants tenants = Tenants.from(config, clientProps, topics);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -157,7 +160,8 @@ public final class Gateway implements AutoCloseable {
                 config.getString(RunnelConfig.MODEL_DEFAULT_CONFIG),
                 config.allowedModels(),
                 config.getString(RunnelConfig.MODEL_SYSTEM_PROMPT_CONFIG),
-                config.getInt(RunnelConfig.MODEL_MAX_TOKENS_CONFIG)));
+                config.getInt(RunnelConfig.MODEL_MAX_TOKENS_CONFIG)),
+            tenants);
     int maxBody = config.getInt(RunnelConfig.GATEWAY_MAX_BODY_BYTES_CONFIG);
     EventLoopGroup boss =
         new NioEventLoopGroup(1, new DefaultThreadFactory("runnel-gw-accept", true));

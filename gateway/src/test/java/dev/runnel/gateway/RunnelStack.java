@@ -109,6 +109,8 @@ final class RunnelStack implements AutoCloseable {
     Map<String, Object> s = settings();
     s.put(RunnelConfig.GATEWAY_PORT_CONFIG, 0);
     s.put(RunnelConfig.GATEWAY_QUERY_URLS_CONFIG, String.join(",", queryUrls));
+    // Tests of other concerns run as the embedded default does; tenant tests pass keys.
+    s.put(RunnelConfig.GATEWAY_AUTH_MODE_CONFIG, RunnelConfig.AUTH_OPEN);
     s.putAll(extra);
     Gateway gateway = Gateway.start(new RunnelConfig(s));
     closeables.add(gateway);

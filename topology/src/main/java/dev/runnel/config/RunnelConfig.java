@@ -395,6 +395,52 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String GATEWAY_COMPLETION_TIMEOUT_MS_DOC =
       "How long a non-streaming chat completion waits for its end record before answering 504.";
 
+  public static final String GATEWAY_AUTH_MODE_CONFIG = "runnel.gateway.auth.mode";
+  public static final String AUTH_KEYS = "keys";
+  public static final String AUTH_OPEN = "open";
+  private static final String GATEWAY_AUTH_MODE_DOC =
+      "keys: every request but /health and /ready needs an API key (Authorization: Bearer or"
+          + " x-api-key) of a tenant, and sessions are namespaced per tenant. open: no keys, one"
+          + " tenant; only for the embedded default on a developer's machine (the gateway warns at"
+          + " startup).";
+
+  public static final String GATEWAY_KEYS_FILE_CONFIG = "runnel.gateway.keys.file";
+  private static final String GATEWAY_KEYS_FILE_DOC =
+      "File of API keys, one '<tenant> <sha256 of the key, hex>' a line ('#' starts a comment);"
+          + " re-read when it changes, so keys rotate without a restart.";
+
+  public static final String GATEWAY_KEYS_CONFIG = "runnel.gateway.keys";
+  private static final String GATEWAY_KEYS_DOC =
+      "API keys given in the configuration or the environment (RUNNEL_GATEWAY_KEYS), as"
+          + " '<tenant>:<sha256 of the key, hex>' items; used with the keys file if both are set.";
+
+  public static final String GATEWAY_CORS_ALLOWED_ORIGINS_CONFIG =
+      "runnel.gateway.cors.allowed.origins";
+  private static final String GATEWAY_CORS_ALLOWED_ORIGINS_DOC =
+      "Origins (scheme://host[:port]) whose pages may call the gateway; they get CORS headers."
+          + " Empty: same origin only. A request with any other Origin is answered 403.";
+
+  public static final String GATEWAY_QUOTA_REQUESTS_PER_MINUTE_CONFIG =
+      "runnel.gateway.quota.requests.per.minute";
+  private static final String GATEWAY_QUOTA_REQUESTS_PER_MINUTE_DOC =
+      "Prompts a tenant may send per minute, counted over every gateway instance from the prompts"
+          + " topic; more are answered 429. 0: no limit.";
+
+  public static final String GATEWAY_QUOTA_TOKENS_PER_DAY_CONFIG =
+      "runnel.gateway.quota.tokens.per.day";
+  private static final String GATEWAY_QUOTA_TOKENS_PER_DAY_DOC =
+      "Tokens a tenant may use per UTC day, counted over every gateway instance from the end"
+          + " records of the chunks topic (cancelled runs included); once reached, prompts are"
+          + " answered 429. 0: no limit.";
+
+  public static final String GATEWAY_DISCONNECT_CONFIG = "runnel.gateway.disconnect";
+  public static final String DISCONNECT_CONTINUE = "continue";
+  public static final String DISCONNECT_CANCEL = "cancel";
+  private static final String GATEWAY_DISCONNECT_DOC =
+      "What happens to a chat completion's generation when its client goes away: continue (the"
+          + " reply is still written to the session) or cancel (the gateway sends a cancellation)."
+          + " Either way its tokens count against the tenant's quota.";
+
   public static final String QUERY_PORT_CONFIG = "runnel.query.port";
   private static final String QUERY_PORT_DOC =
       "Port of a topology instance's state-query endpoint (GET /sessions/{id}); 0 picks a free"
@@ -790,6 +836,42 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(1),
               Importance.LOW,
               GATEWAY_COMPLETION_TIMEOUT_MS_DOC)
+          .define(
+              GATEWAY_AUTH_MODE_CONFIG,
+              Type.STRING,
+              AUTH_KEYS,
+              ValidString.in(AUTH_KEYS, AUTH_OPEN),
+              Importance.HIGH,
+              GATEWAY_AUTH_MODE_DOC)
+          .define(GATEWAY_KEYS_FILE_CONFIG, Type.STRING, "", Importance.HIGH, GATEWAY_KEYS_FILE_DOC)
+          .define(GATEWAY_KEYS_CONFIG, Type.PASSWORD, "", Importance.HIGH, GATEWAY_KEYS_DOC)
+          .define(
+              GATEWAY_CORS_ALLOWED_ORIGINS_CONFIG,
+              Type.LIST,
+              "",
+              Importance.MEDIUM,
+              GATEWAY_CORS_ALLOWED_ORIGINS_DOC)
+          .define(
+              GATEWAY_QUOTA_REQUESTS_PER_MINUTE_CONFIG,
+              Type.INT,
+              0,
+              Range.atLeast(0),
+              Importance.MEDIUM,
+              GATEWAY_QUOTA_REQUESTS_PER_MINUTE_DOC)
+          .define(
+              GATEWAY_QUOTA_TOKENS_PER_DAY_CONFIG,
+              Type.LONG,
+              0L,
+              Range.atLeast(0),
+              Importance.MEDIUM,
+              GATEWAY_QUOTA_TOKENS_PER_DAY_DOC)
+          .define(
+              GATEWAY_DISCONNECT_CONFIG,
+              Type.STRING,
+              DISCONNECT_CONTINUE,
+              ValidString.in(DISCONNECT_CONTINUE, DISCONNECT_CANCEL),
+              Importance.MEDIUM,
+              GATEWAY_DISCONNECT_DOC)
           .define(
               QUERY_PORT_CONFIG,
               Type.INT,

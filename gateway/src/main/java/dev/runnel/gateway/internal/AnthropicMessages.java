@@ -81,7 +81,8 @@ final class AnthropicMessages {
     String model = gateway.modelFor(r.model());
     String requestId = gateway.requestIdOf(request);
     gateway.requireReady();
-    String key = gateway.sessionKey(session);
+    String key = gateway.sessionKey(exchange, session);
+    gateway.admit(exchange);
     Prompt.Builder prompt =
         Prompt.newBuilder().setContent(r.prompt()).setRequestId(requestId).setModel(model);
     r.user().ifPresent(user -> prompt.setAttributes(Map.of(GatewayHandler.USER_ATTRIBUTE, user)));

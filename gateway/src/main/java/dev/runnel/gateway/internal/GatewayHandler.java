@@ -87,6 +87,45 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
   private final CancellationSender cancellations;
   private final ResponsesApi responses;
   private final AnthropicMessages messages;
+  private final Tenants tenants;
+
+  /**
+   * One endpoint of the gateway: its route name (the metric's label), method and path, {@code
+   * {session}} standing for a session id. Every branch of the router names its endpoint through
+   * {@link #declared}, so an endpoint missing here fails its first request (and the tests that walk
+   * this list find every endpoint).
+   */
+  public record Endpoint(String name, String method, String path, boolean isPublic) {}
+
+  /** Every endpoint, in the router's order. */
+  public static final List<Endpoint> ENDPOINTS =
+      List.of(
+          new Endpoint("page", "GET", "/", true),
+          new Endpoint("health", "GET", "/health", true),
+          new Endpoint("ready", "GET", "/ready", true),
+          new Endpoint("metrics", "GET", "/metrics", false),
+          new Endpoint("chat_completions", "POST", "/v1/chat/completions", false),
+          new Endpoint("models", "GET", "/v1/models", false),
+          new Endpoint("usage", "GET", "/v1/usage", false),
+          new Endpoint("session_state", "GET", "/v1/sessions/{session}", false),
+          new Endpoint("prompts", "POST", "/v1/sessions/{session}/prompts", false),
+          new Endpoint("events", "GET", "/v1/sessions/{session}/events", false),
+          new Endpoint("responses", "POST", ResponsesApi.PATH, false),
+          new Endpoint("response", "GET", ResponsesApi.PATH + "/{response}", false),
+          new Endpoint("response_cancel", "POST", ResponsesApi.PATH + "/{response}/cancel", false),
+          new Endpoint("messages", "POST", AnthropicMessages.PATH, false));
+
+  private static final java.util.Set<String> PUBLIC_PATHS =
+      java.util.Set.of("/", "/index.html", "/health", "/ready");
+
+  private static String declared(String name) {
+    for (Endpoint e : ENDPOINTS) {
+      if (e.name().equals(name)) {
+        return name;
+      }
+    }
+    throw new IllegalStateException("endpoint '" + name + "' is not in GatewayHandler.ENDPOINTS");
+  }
 
   /** The gateway's parts; see {@link dev.runnel.gateway.Gateway}. */
   public record Settings(
@@ -111,7 +150,9 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       dev.runnel.topics.Topic<String, Prompt> promptTopic,
       dev.runnel.topics.Topic<String, Cancellation> cancellationTopic,
       PrometheusMeterRegistry registry,
-      Settings settings) {
+      Settings settings,
+      Tenants tenants) {
+    this.tenants = tenants;
     this.feed = feed;
     this.completionFeed = completionFeed;
     this.prompts = new PromptSender(clientProps, promptTopic);
@@ -154,6 +195,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
   public void close() {
     prompts.close();
     cancellations.close();
+    tenants.close();
   }
 
   @Override
@@ -168,65 +210,84 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     HttpMethod method = request.method();
     String route = "other";
     try {
+      if (path.equals(AnthropicMessages.PATH) || path.startsWith(AnthropicMessages.PATH + "/")) {
+        // Every answer of the Messages API is in Anthropic's shape, a 401 or 403 included.
+        exchange.errorShape(AnthropicMessages::errorBody);
+      }
+      FrontDoor.Caller caller = tenants.caller(request, PUBLIC_PATHS.contains(path));
+      exchange.headers(caller.corsHeaders());
+      Optional<Map<String, String>> preflight = tenants.preflight(request, caller.corsHeaders());
+      if (preflight.isPresent()) {
+        route = "preflight";
+        exchange.respond(HttpResponseStatus.NO_CONTENT, JSON_TYPE, new byte[0], preflight.get());
+        return;
+      }
+      String tenant = caller.tenant();
+      exchange.tenant(tenant);
       if (path.equals("/") || path.equals("/index.html")) {
-        route = "page";
+        route = declared("page");
         requireMethod(method, HttpMethod.GET);
         exchange.respond(HttpResponseStatus.OK, "text/html; charset=utf-8", page, Map.of());
       } else if (path.equals("/health")) {
-        route = "health";
+        route = declared("health");
         exchange.respondJson(
             HttpResponseStatus.OK, Json.MAPPER.createObjectNode().put("status", "UP"), Map.of());
       } else if (path.equals("/ready")) {
-        route = "ready";
+        route = declared("ready");
         boolean ready = feed.ready() && completionFeed.ready();
         exchange.respondJson(
             ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
             Json.MAPPER.createObjectNode().put("status", ready ? "READY" : "NOT_READY"),
             Map.of());
       } else if (path.equals("/metrics")) {
-        route = "metrics";
+        route = declared("metrics");
         exchange.respond(
             HttpResponseStatus.OK,
             "text/plain; version=0.0.4; charset=utf-8",
             registry.scrape().getBytes(StandardCharsets.UTF_8),
             Map.of());
       } else if (path.equals("/v1/chat/completions")) {
-        route = "chat_completions";
+        route = declared("chat_completions");
         requireMethod(method, HttpMethod.POST);
-        chatCompletion(ctx, exchange, request);
+        chatCompletion(ctx, exchange, request, tenant);
       } else if (path.equals(ResponsesApi.PATH) || path.startsWith(ResponsesApi.PATH + "/")) {
-        route = "responses";
+        route = declared(ResponsesApi.endpointOf(path));
         responses.route(ctx, exchange, request, uri);
       } else if (path.equals(AnthropicMessages.PATH)
           || path.startsWith(AnthropicMessages.PATH + "/")) {
-        route = "messages";
-        exchange.errorShape(AnthropicMessages::errorBody);
+        route = declared("messages");
         if (!path.equals(AnthropicMessages.PATH)) {
           throw notFound(path);
         }
         requireMethod(method, HttpMethod.POST);
         messages.create(ctx, exchange, request);
       } else if (path.equals(MODELS) || path.startsWith(MODELS + "/")) {
-        route = "models";
+        route = declared("models");
         requireMethod(method, HttpMethod.GET);
         models(exchange, path);
+      } else if (path.equals("/v1/usage")) {
+        route = declared("usage");
+        requireMethod(method, HttpMethod.GET);
+        exchange.respondJson(HttpResponseStatus.OK, tenants.usage(tenant), Map.of());
       } else if (path.startsWith(SESSIONS)) {
         // Split the raw path before decoding, so an encoded '/' stays inside its segment (and
         // then fails the session id rule) instead of becoming a path separator.
         String[] parts = path.substring(SESSIONS.length()).split("/", -1);
         String session = Validation.sessionId(QueryStringDecoder.decodeComponent(parts[0]));
+        // The only way from a client's session id to a session: through the caller's tenant.
+        String key = tenants.key(tenant, session);
         if (parts.length == 1) {
-          route = "session_state";
+          route = declared("session_state");
           requireMethod(method, HttpMethod.GET);
-          sessionState(exchange, session);
+          sessionState(exchange, key);
         } else if (parts.length == 2 && parts[1].equals("prompts")) {
-          route = "prompts";
+          route = declared("prompts");
           requireMethod(method, HttpMethod.POST);
-          prompt(exchange, request, session);
+          prompt(exchange, request, tenant, session, key);
         } else if (parts.length == 2 && parts[1].equals("events")) {
-          route = "events";
+          route = declared("events");
           requireMethod(method, HttpMethod.GET);
-          events(ctx, exchange, request, uri, session);
+          events(ctx, exchange, request, uri, key);
         } else {
           throw notFound(path);
         }
@@ -324,7 +385,8 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     return key == null ? UUID.randomUUID().toString() : Validation.requestId(key);
   }
 
-  private void prompt(Exchange exchange, FullHttpRequest request, String session) {
+  private void prompt(
+      Exchange exchange, FullHttpRequest request, String tenant, String session, String key) {
     JsonNode body = body(request);
     JsonNode promptNode = body.get("prompt");
     if (promptNode != null && !promptNode.isTextual()) {
@@ -342,8 +404,9 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     }
     String requestId = requestIdOf(request);
     prompt.setRequestId(requestId);
+    tenants.admit(tenant);
     prompts
-        .send(session, prompt.build())
+        .send(key, prompt.build())
         .whenComplete(
             (ok, error) -> {
               if (error != null) {
@@ -558,7 +621,9 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     String session = namedSession(request).orElseGet(() -> "chat-" + UUID.randomUUID());
     String model = modelFor(chat.model());
     String requestId = requestIdOf(request);
+    String key = tenants.key(tenant, session);
     requireReady();
+    tenants.admit(tenant);
     long created = Instant.now().getEpochSecond();
     Prompt.Builder prompt =
         Prompt.newBuilder().setContent(chat.prompt()).setRequestId(requestId).setModel(model);
@@ -586,6 +651,12 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     ChunkFeed.Subscription sub =
         completionFeed.subscribe(key, Optional.empty(), Optional.of(requestId), watcher);
     exchange.onEnd(sub::cancel);
+    exchange.onEnd(
+        () -> {
+          if (!watcher.done()) {
+            tenants.clientGone(key, requestId);
+          }
+        });
     if (!chat.stream()) {
       ScheduledFuture<?> timeout =
           ctx.executor()
@@ -656,6 +727,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     private volatile boolean ended;
     private Map<String, String> headers = Map.of();
     private java.util.function.Function<ApiError, Object> errorShape = ApiError::body;
+    private String tenant;
 
     private final GenericFutureListener<Future<? super Void>> onClose = f -> end();
 
@@ -673,7 +745,18 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
 
     /** Headers every answer of this exchange carries, errors included. */
     void headers(Map<String, String> headers) {
-      this.headers = headers;
+      Map<String, String> all = new HashMap<>(this.headers);
+      all.putAll(headers);
+      this.headers = all;
+    }
+
+    /** The tenant of the caller, known once its key was checked. */
+    String tenant() {
+      return java.util.Objects.requireNonNull(tenant, "tenant");
+    }
+
+    void tenant(String tenant) {
+      this.tenant = tenant;
     }
 
     /** Errors of this exchange are written as {@code shape} makes them (OpenAI's by default). */

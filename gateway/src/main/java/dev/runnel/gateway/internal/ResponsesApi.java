@@ -51,6 +51,15 @@ final class ResponsesApi {
     this.timeout = timeout;
   }
 
+  /** The name of the endpoint a path under {@link #PATH} is for (see GatewayHandler.ENDPOINTS). */
+  static String endpointOf(String path) {
+    if (path.equals(PATH)) {
+      return "responses";
+    }
+    String[] parts = path.substring(Math.min(path.length(), PATH.length() + 1)).split("/", -1);
+    return parts.length == 2 && parts[1].equals("cancel") ? "response_cancel" : "response";
+  }
+
   /** Routes a request whose path starts with {@link #PATH}. */
   void route(
       ChannelHandlerContext ctx,
@@ -128,7 +137,8 @@ final class ResponsesApi {
     String model = gateway.modelFor(r.model());
     String requestId = gateway.requestIdOf(request);
     gateway.requireReady();
-    String key = gateway.sessionKey(session);
+    String key = gateway.sessionKey(exchange, session);
+    gateway.admit(exchange);
     int partition = feed.partitionOf(key);
     // Read before the prompt is sent: every chunk of the request comes at this offset or later.
     long from = feed.position(partition);
@@ -257,7 +267,7 @@ final class ResponsesApi {
           "bad_starting_after", "'starting_after' needs stream=true", "starting_after");
     }
     gateway.requireReady();
-    String key = gateway.sessionKey(id.session());
+    String key = gateway.sessionKey(exchange, id.session());
     if (feed.partitionOf(key) != id.partition()) {
       throw notFound("no response with id '" + Validation.shorten(id.encode()) + "'", null);
     }
@@ -322,7 +332,10 @@ final class ResponsesApi {
           "not_background", "only a response created with background: true can be cancelled");
     }
     gateway.requireReady();
-    String key = gateway.sessionKey(id.session());
+    String key = gateway.sessionKey(exchange, id.session());
+    if (feed.partitionOf(key) != id.partition()) {
+      throw notFound("no response with id '" + Validation.shorten(id.encode()) + "'", null);
+    }
     cancellations
         .send(key, id.requestId(), "cancelled through POST /v1/responses/{id}/cancel")
         .whenComplete(
