@@ -4,7 +4,8 @@
 set -euo pipefail
 BOOTSTRAP="${BOOTSTRAP:-kafka-1:9092,kafka-2:9092,kafka-3:9092}"
 PARTITIONS="${RUNNEL_TOPIC_PARTITIONS:-6}"
-KT=/opt/kafka/bin/kafka-topics.sh
+# Kafka's image has the script; deploy/local-cluster.sh passes its own.
+KT="${KAFKA_TOPICS:-/opt/kafka/bin/kafka-topics.sh}"
 create() {
   "$KT" --bootstrap-server "$BOOTSTRAP" --create --if-not-exists --replication-factor 3 "$@"
 }

@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Each Dockerfile's build stage without Docker: exactly the files its {@code COPY} lines copy go
  * into an empty folder (honouring {@code .dockerignore}), its {@code RUN} commands run there (Maven
  * offline, against the warm local repository), and everything the final stage copies from the build
- * stage must exist, holding the classes that the image's command and docker-compose.yml name.
+ * stage must exist, holding the classes that the image's command and docker-compose.yml name; a
+ * copied distribution folder must run {@code bin/runnel --help} and list the roles compose runs.
  */
 @Tag("integration")
 @Timeout(value = 30, unit = TimeUnit.MINUTES)
@@ -78,7 +79,18 @@ class DockerBuildStageTest {
           .as("%s's final stage copies %s from the build stage", dockerfile, src)
           .isNotEmpty();
       for (Path f : found) {
-        if (Files.isDirectory(f)) {
+        if (Files.isExecutable(f.resolve("bin/runnel"))) {
+          // The distribution: the image's entry point runs from the layout the stage produced.
+          Path help = tmp.resolve("runnel-help.log");
+          RepoCommands.runToSuccess("bin/runnel --help", f, help, Duration.ofMinutes(2));
+          assertThat(Files.readString(help))
+              .as("bin/runnel --help from %s", src)
+              .contains("topology", "gateway", "simulator");
+          try (Stream<Path> files = Files.list(f.resolve("lib"))) {
+            jars.addAll(files.filter(p -> p.toString().endsWith(".jar")).toList());
+          }
+          assertThat(jars).as("jars in %s/lib", src).isNotEmpty();
+        } else if (Files.isDirectory(f)) {
           try (Stream<Path> files = Files.list(f)) {
             List<Path> inside = files.filter(p -> p.toString().endsWith(".jar")).toList();
             assertThat(inside).as("jars in %s", src).isNotEmpty();
