@@ -3,7 +3,6 @@ package dev.runnel.app;
 import dev.runnel.app.embedded.EmbeddedKafka;
 import dev.runnel.app.internal.ConsolePrinter;
 import dev.runnel.config.RunnelConfig;
-import dev.runnel.model.ChatModels;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.simulator.SimulatedModelServer;

@@ -1,10 +1,10 @@
 package dev.runnel.cli;
 
+import dev.runnel.app.ChatModels;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ChatCompletion;
 import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatModel;
-import dev.runnel.model.ChatModels;
 import dev.runnel.model.ChatRequest;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;

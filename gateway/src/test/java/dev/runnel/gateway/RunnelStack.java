@@ -1,8 +1,8 @@
 package dev.runnel.gateway;
 
+import dev.runnel.app.ChatModels;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ChatModel;
-import dev.runnel.model.ChatModels;
 import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.processor.KafkaDeltaPublisher;
 import dev.runnel.processor.RunnelTopology;

@@ -1,8 +1,5 @@
 package dev.runnel.action;
 
-import dev.runnel.config.RunnelConfig;
-import java.util.Map;
-
 /**
  * A streaming action, as Apache Burr's {@code @streaming_action} defines it: it declares the state
  * it reads and writes, runs against an immutable state, emits partial results while it runs, and
@@ -41,24 +38,33 @@ public interface StreamingAction extends AutoCloseable {
   @Override
   default void close() {}
 
+  /** The pool size {@link #blocking(BlockingAction)} uses on a JVM without virtual threads. */
+  int DEFAULT_BLOCKING_THREADS = 256;
+
   /**
-   * Hosts a blocking-form action with the default {@code runnel.action.blocking.threads}.
+   * Hosts a blocking-form action on a pool of {@link #DEFAULT_BLOCKING_THREADS} threads where the
+   * JVM has no virtual threads.
    *
-   * @see #blocking(BlockingAction, RunnelConfig)
+   * @see #blocking(BlockingAction, int)
    */
   static StreamingAction blocking(BlockingAction action) {
-    return blocking(action, new RunnelConfig(Map.of()));
+    return blocking(action, DEFAULT_BLOCKING_THREADS);
   }
 
   /**
    * Hosts a blocking-form action: each run on a virtual thread where the JVM has them (21 and
-   * later), otherwise on a pool of {@code runnel.action.blocking.threads} threads. Closing the
-   * returned action interrupts the runs still going, stops the threads and closes {@code action}.
+   * later), otherwise on a pool of {@code poolThreads} threads, so that at most that many blocking
+   * runs make progress at once and the others wait for a thread. Closing the returned action
+   * interrupts the runs still going, stops the threads and closes {@code action}.
+   *
+   * @param poolThreads the pool's size on a JVM without virtual threads (before 21); unused on 21
+   *     and later
    */
-  static StreamingAction blocking(BlockingAction action, RunnelConfig config) {
-    return new BlockingAdapter(
-        action,
-        BlockingExecutors.create(config.getInt(RunnelConfig.ACTION_BLOCKING_THREADS_CONFIG)));
+  static StreamingAction blocking(BlockingAction action, int poolThreads) {
+    if (poolThreads < 1) {
+      throw new IllegalArgumentException("poolThreads must be at least 1, was " + poolThreads);
+    }
+    return new BlockingAdapter(action, BlockingExecutors.create(poolThreads));
   }
 
   /** Hosts a publisher-form action; closing the returned action closes {@code action}. */

@@ -7,7 +7,6 @@ import dev.runnel.config.RunnelConfig;
 import dev.runnel.metrics.MetricsServer;
 import dev.runnel.metrics.RunnelMetrics;
 import dev.runnel.model.ChatModel;
-import dev.runnel.model.ChatModels;
 import dev.runnel.model.internal.Redaction;
 import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.processor.KafkaDeltaPublisher;

@@ -84,13 +84,6 @@ public final class RunnelConfig extends AbstractConfig {
       "Upper bound on model calls open at once in one instance (all stream threads). Prompts"
           + " beyond it wait in the durable per-session queue.";
 
-  public static final String ACTION_BLOCKING_THREADS_CONFIG = "runnel.action.blocking.threads";
-  private static final String ACTION_BLOCKING_THREADS_DOC =
-      "Threads that run blocking-form actions (StreamingAction.blocking) on a JVM without virtual"
-          + " threads (before 21); at most this many blocking runs make progress at once, the"
-          + " others wait for a thread. On 21 and later each run gets a virtual thread and this"
-          + " setting is not used.";
-
   public static final String RETRY_MAX_RETRIES_CONFIG = "runnel.retry.max.retries";
   private static final String RETRY_MAX_RETRIES_DOC =
       "How many times a request is retried after a retriable failure before it fails for good.";
@@ -512,13 +505,6 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(1),
               Importance.HIGH,
               MAX_IN_FLIGHT_DOC)
-          .define(
-              ACTION_BLOCKING_THREADS_CONFIG,
-              Type.INT,
-              256,
-              Range.atLeast(1),
-              Importance.LOW,
-              ACTION_BLOCKING_THREADS_DOC)
           .define(
               RETRY_MAX_RETRIES_CONFIG,
               Type.INT,

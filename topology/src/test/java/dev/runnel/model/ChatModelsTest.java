@@ -3,6 +3,7 @@ package dev.runnel.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.runnel.app.ChatModels;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.anthropic.AnthropicChatModel;
 import dev.runnel.model.openai.OpenAiChatModel;

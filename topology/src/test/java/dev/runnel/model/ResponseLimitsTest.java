@@ -2,6 +2,7 @@ package dev.runnel.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runnel.app.ChatModels;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.LoopbackHttpServer.Answer;
 import dev.runnel.model.ModelException.Kind;

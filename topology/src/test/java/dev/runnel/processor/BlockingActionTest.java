@@ -185,10 +185,7 @@ class BlockingActionTest {
             return Final.of(StateUpdate.builder().build());
           }
         };
-    StreamingAction action =
-        StreamingAction.blocking(
-            body,
-            new RunnelConfig(Map.of(RunnelConfig.ACTION_BLOCKING_THREADS_CONFIG, poolThreads)));
+    StreamingAction action = StreamingAction.blocking(body, poolThreads);
     int baseline = ManagementFactory.getThreadMXBean().getThreadCount();
     try (Harness h =
         harness(

@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runnel.app.ChatModels;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ChatModel;
-import dev.runnel.model.ChatModels;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.FinishReason;
 import dev.runnel.schemas.Message;

@@ -3,9 +3,9 @@ package dev.runnel.processor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.runnel.app.ChatModels;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ChatModel;
-import dev.runnel.model.ChatModels;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.FinishReason;
 import dev.runnel.schemas.RequestStatus;

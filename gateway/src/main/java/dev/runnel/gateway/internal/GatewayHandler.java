@@ -599,8 +599,13 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
    * The Kafka key of a client's session: the one place where a session a client names becomes the
    * key of its prompts, chunks and state.
    */
-  String sessionKey(String clientSession) {
-    return clientSession;
+  String sessionKey(Exchange exchange, String clientSession) {
+    return tenants.key(exchange.tenant(), clientSession);
+  }
+
+  /** Counts a prompt against the caller's quotas; throws the 429 when it is over one. */
+  void admit(Exchange exchange) {
+    tenants.admit(exchange.tenant());
   }
 
   /**
@@ -616,7 +621,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
   }
 
   private void chatCompletion(
-      ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request) {
+      ChannelHandlerContext ctx, Exchange exchange, FullHttpRequest request, String tenant) {
     ChatCompletionRequest chat = ChatCompletionRequest.parse(body(request), promptMaxChars);
     String session = namedSession(request).orElseGet(() -> "chat-" + UUID.randomUUID());
     String model = modelFor(chat.model());
@@ -646,7 +651,6 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
               exchange::fail);
     }
     watcher.earlierReplies(this::earlierReply);
-    String key = sessionKey(session);
     // Subscribe before sending, so no chunk of the reply can pass before the watcher is there.
     ChunkFeed.Subscription sub =
         completionFeed.subscribe(key, Optional.empty(), Optional.of(requestId), watcher);

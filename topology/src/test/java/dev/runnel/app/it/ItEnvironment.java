@@ -3,10 +3,10 @@ package dev.runnel.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.runnel.app.ChatModels;
 import dev.runnel.app.RunnelApplication;
 import dev.runnel.app.embedded.EmbeddedKafka;
 import dev.runnel.config.RunnelConfig;
-import dev.runnel.model.ChatModels;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;

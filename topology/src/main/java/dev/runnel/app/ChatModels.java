@@ -1,7 +1,9 @@
-package dev.runnel.model;
+package dev.runnel.app;
 
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.model.ChatModel;
+import dev.runnel.model.ModelTimeouts;
 import dev.runnel.model.anthropic.AnthropicChatModel;
 import dev.runnel.model.internal.Redaction;
 import dev.runnel.model.openai.OpenAiChatModel;
