@@ -15,6 +15,15 @@ fi
 if [ ! -f secrets/postgres.properties ]; then
   printf 'password=%s\n' "$(cat secrets/postgres_password)" > secrets/postgres.properties
 fi
+# The gateway's API key for the tenant "default": the raw key for your clients
+# (secrets/gateway_api_key), its SHA-256 for the gateway (secrets/gateway_keys; add a line
+# "<tenant> <sha256 hex>" per key, the gateway re-reads the file when it changes).
+if [ ! -f secrets/gateway_api_key ]; then
+  random > secrets/gateway_api_key
+fi
+if [ ! -f secrets/gateway_keys ]; then
+  printf 'default %s\n' "$(tr -d '\n' < secrets/gateway_api_key | sha256sum | cut -d' ' -f1)" > secrets/gateway_keys
+fi
 # Empty for the simulator; put a real key here for a hosted model.
 [ -f secrets/model_api_key ] || : > secrets/model_api_key
 ls -l secrets

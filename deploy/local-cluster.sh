@@ -261,8 +261,13 @@ EOF
   start_connect
   await runnel-1 180 http_ok "http://127.0.0.1:$(metrics_port 1)/health"
   await runnel-2 180 http_ok "http://127.0.0.1:$(metrics_port 2)/health"
+  # One API key for the tenant "local": the raw key for clients, its SHA-256 for the gateway.
+  key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  (umask 077 && printf '%s\n' "$key" >"$dir/gateway-api-key")
+  printf 'local %s\n' "$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)" >"$dir/gateway-keys"
   cat >"$dir/gateway.properties" <<EOF
 bootstrap.servers=$bootstrap
+runnel.gateway.keys.file=$dir/gateway-keys
 runnel.gateway.bind.address=127.0.0.1
 runnel.gateway.port=$gateway_port
 runnel.gateway.query.urls=http://127.0.0.1:$(query_port 1),http://127.0.0.1:$(query_port 2)
@@ -327,7 +332,7 @@ status() {
     printf '%-10s stopped\n' postgres
   fi
   echo "brokers:  $bootstrap"
-  echo "gateway:  http://127.0.0.1:$gateway_port/"
+  echo "gateway:  http://127.0.0.1:$gateway_port/ (API key: $dir/gateway-api-key)"
   echo "connect:  http://127.0.0.1:$connect_port/connectors"
   echo "postgres: psql -h 127.0.0.1 -p $postgres_port -U runnel runnel"
   echo "logs:     $dir/logs"

@@ -57,6 +57,9 @@ class LocalClusterTest {
 
   @TempDir Path temp;
 
+  // The key the script wrote for its gateway's one tenant.
+  private static volatile String apiKey;
+
   @Test
   void startedClusterStreamsRepliesThatTheSessionsAndTheirRowsHold() throws Exception {
     Path dir = temp.resolve("cluster");
@@ -68,6 +71,7 @@ class LocalClusterTest {
       pids.addAll(pidsOf(dir));
       assertThat(pids).as("the eight JVMs and PostgreSQL").hasSize(9);
 
+      apiKey = Files.readString(dir.resolve("gateway-api-key")).strip();
       String gateway = "http://127.0.0.1:" + (base + 60);
       String id = Long.toString(System.nanoTime(), 36);
       List<String> sessions = List.of("alpha-" + id, "beta-" + id);
@@ -202,6 +206,7 @@ class LocalClusterTest {
           HTTP.send(
               HttpRequest.newBuilder(URI.create(gateway + "/v1/chat/completions"))
                   .header("Content-Type", "application/json")
+                  .header("Authorization", "Bearer " + apiKey)
                   .header("X-Runnel-Session", session)
                   .header("Idempotency-Key", requestId)
                   .timeout(Duration.ofMinutes(2))
@@ -240,7 +245,10 @@ class LocalClusterTest {
   private static String get(String url) throws Exception {
     HttpResponse<String> response =
         HTTP.send(
-            HttpRequest.newBuilder(URI.create(url)).GET().build(),
+            HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + apiKey)
+                .GET()
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).as("GET %s: %s", url, response.body()).isEqualTo(200);
     return response.body();

@@ -33,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class LauncherClusterTest {
   private static final Path FOLDER = Path.of(System.getProperty("runnel.distribution.folder"));
+  // The gateway refuses requests without a key; this one is its tenant "readme".
+  private static final String API_KEY = "readme-" + java.util.UUID.randomUUID();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir Path temp;
@@ -63,6 +65,7 @@ class LauncherClusterTest {
               "bootstrap.servers=" + kafka.bootstrapServers(),
               "runnel.gateway.port=" + gatewayPort,
               "runnel.gateway.query.urls=http://127.0.0.1:" + queryPort,
+              "runnel.gateway.keys=readme:" + sha256(API_KEY),
               ""));
       Path runnelLog = temp.resolve("runnel.log");
       Path gatewayLog = temp.resolve("gateway.log");
@@ -146,6 +149,7 @@ class LauncherClusterTest {
     return HTTP.send(
             HttpRequest.newBuilder(URI.create(url))
                 .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + API_KEY)
                 .POST(HttpRequest.BodyPublishers.ofString(json))
                 .build(),
             HttpResponse.BodyHandlers.discarding())
@@ -155,9 +159,19 @@ class LauncherClusterTest {
   private static String get(String url) throws Exception {
     HttpResponse<String> response =
         HTTP.send(
-            HttpRequest.newBuilder(URI.create(url)).GET().build(),
+            HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + API_KEY)
+                .GET()
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(200);
     return response.body();
+  }
+
+  private static String sha256(String key) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 }

@@ -35,6 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 30, unit = TimeUnit.MINUTES)
 class ReadmeCommandsTest {
   private static final Set<String> NOT_IN_A_CLONE = Set.of("target", ".git", "node_modules");
+  // The gateway refuses requests without a key; this one is its tenant "readme".
+  private static final String API_KEY = "readme-" + java.util.UUID.randomUUID();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @Test
@@ -108,6 +110,7 @@ class ReadmeCommandsTest {
               "bootstrap.servers=" + kafka.bootstrapServers(),
               "runnel.gateway.port=" + gatewayPort,
               "runnel.gateway.query.urls=http://127.0.0.1:" + queryPort,
+              "runnel.gateway.keys=readme:" + sha256(API_KEY),
               ""));
       Path runnelLog = tmp.resolve("runnel.log");
       Path gatewayLog = tmp.resolve("gateway.log");
@@ -214,6 +217,7 @@ class ReadmeCommandsTest {
     return HTTP.send(
             HttpRequest.newBuilder(URI.create(url))
                 .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + API_KEY)
                 .POST(HttpRequest.BodyPublishers.ofString(json))
                 .build(),
             HttpResponse.BodyHandlers.discarding())
@@ -222,7 +226,17 @@ class ReadmeCommandsTest {
 
   private static HttpResponse<String> get(String url) throws Exception {
     return HTTP.send(
-        HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpRequest.newBuilder(URI.create(url))
+            .header("Authorization", "Bearer " + API_KEY)
+            .GET()
+            .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String sha256(String key) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256")
+                .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 }
