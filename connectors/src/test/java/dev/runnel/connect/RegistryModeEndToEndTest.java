@@ -73,6 +73,8 @@ class RegistryModeEndToEndTest {
       settings.put(RunnelConfig.TOPIC_PARTITIONS_CONFIG, 2);
       settings.put(RunnelConfig.METRICS_PORT_CONFIG, 0);
       settings.put(RunnelConfig.GATEWAY_PORT_CONFIG, 0);
+      // Keys and tenants are the gateway's own tests; here the session is the record key as sent.
+      settings.put(RunnelConfig.GATEWAY_AUTH_MODE_CONFIG, RunnelConfig.AUTH_OPEN);
       settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "runnel-" + id);
       settings.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
       RunnelConfig config = new RunnelConfig(settings);
