@@ -99,12 +99,12 @@ final class CompletionWatcher implements Watcher {
     return "chatcmpl-" + requestId;
   }
 
-  /** Sends the first chunk, carrying the assistant role, as OpenAI does. */
   /** True once the request has its answer (a reply, an error or a cancellation). */
   synchronized boolean done() {
     return done;
   }
 
+  /** Sends the first chunk, carrying the assistant role, as OpenAI does. */
   void start() {
     if (stream != null) {
       ObjectNode delta = Json.MAPPER.createObjectNode().put("role", "assistant").put("content", "");
