@@ -5,7 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.ChatModels;
+import dev.runnel.app.Runnel;
 import dev.runnel.app.embedded.EmbeddedKafka;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.connect.internal.SessionRows;
@@ -96,7 +97,7 @@ class PostgresSessionsSinkTest {
     Topics topics = Topics.from(config);
     String table = "sessions_" + System.nanoTime();
 
-    try (RunnelApplication runnel = startRunnel(config, "runnel-" + id, work.resolve("state"));
+    try (Runnel runnel = startRunnel(config, "runnel-" + id, work.resolve("state"));
         ConnectWorker connect = ConnectWorker.start(work, sinkConfig(topics, table))) {
       sendPrompt(topics, "alice", "a-1", "hello");
       sendPrompt(topics, "bob", "b-1", EchoModel.REJECT + " please");
@@ -143,15 +144,17 @@ class PostgresSessionsSinkTest {
   }
 
   /** Runnel as it runs in production: it creates its topics, then serves them. */
-  private static RunnelApplication startRunnel(
-      RunnelConfig config, String applicationId, Path state) {
+  private static Runnel startRunnel(RunnelConfig config, String applicationId, Path state) {
     Map<String, Object> settings = new HashMap<>(config.originals());
     settings.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     settings.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
     settings.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
     settings.put(RunnelConfig.TOPIC_PARTITIONS_CONFIG, 2);
     settings.put(RunnelConfig.METRICS_PORT_CONFIG, 0);
-    return RunnelApplication.start(new RunnelConfig(settings), new EchoModel());
+    RunnelConfig runnelConfig = new RunnelConfig(settings);
+    return Runnel.builder(runnelConfig)
+        .action(ChatModels.chatAction(runnelConfig, new EchoModel()))
+        .start();
   }
 
   /** The shipped sink configuration, pointed at the test's topic, database and table. */

@@ -5,7 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.ChatModels;
+import dev.runnel.app.Runnel;
 import dev.runnel.app.embedded.EmbeddedKafka;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.gateway.Gateway;
@@ -79,7 +80,10 @@ class RegistryModeEndToEndTest {
       settings.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
       RunnelConfig config = new RunnelConfig(settings);
 
-      try (RunnelApplication runnel = RunnelApplication.start(config, new EchoModel());
+      try (Runnel runnel =
+              Runnel.builder(config)
+                  .action(ChatModels.chatAction(config, new EchoModel()))
+                  .start();
           Gateway gateway = Gateway.start(config)) {
         await().atMost(Duration.ofSeconds(60)).until(gateway::ready);
         HttpClient http = HttpClient.newHttpClient();

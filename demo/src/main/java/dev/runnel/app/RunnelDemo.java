@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
@@ -89,12 +88,18 @@ public final class RunnelDemo {
     settings.put(RunnelConfig.METRICS_BIND_ADDRESS_CONFIG, "127.0.0.1");
     // The default metrics port when nothing else uses it, else 0 (off): the demo must always start.
     settings.put(RunnelConfig.METRICS_PORT_CONFIG, portIfFree(RunnelConfig.METRICS_PORT_CONFIG));
+    // Each front end on the class path (the gateway, when run from its module) starts beside it.
+    settings.put(RunnelConfig.GATEWAY_PORT_CONFIG, portIfFree(RunnelConfig.GATEWAY_PORT_CONFIG));
+    // The embedded default runs on a developer's machine: no keys, and the gateway says so.
+    settings.put(RunnelConfig.GATEWAY_AUTH_MODE_CONFIG, RunnelConfig.AUTH_OPEN);
     RunnelConfig config = new RunnelConfig(settings);
     Topics topics = Topics.from(config);
 
-    RunnelApplication app = RunnelApplication.start(config, ChatModels.create(config));
+    Runnel.Builder builder = Runnel.builder(config);
+    ServiceLoader.load(FrontEnd.Factory.class).forEach(builder::frontEnd);
+    Runnel app = builder.start();
     resources.push(app);
-    List<FrontEnd> frontEnds = startFrontEnds(settings, app);
+    List<FrontEnd> frontEnds = app.frontEnds();
     ConsolePrinter printer = new ConsolePrinter(kafka.bootstrapServers(), topics, out);
     Thread printerThread = new Thread(printer, "runnel-demo-printer");
     printerThread.setDaemon(true);
@@ -202,37 +207,6 @@ public final class RunnelDemo {
     stopped.countDown();
     out.println("Runnel demo stopped.");
     out.flush();
-  }
-
-  /**
-   * Starts each front end on the class path (the gateway, when run from its module) against this
-   * broker and this instance's state-query endpoint.
-   */
-  private List<FrontEnd> startFrontEnds(Map<String, Object> settings, RunnelApplication app) {
-    Map<String, Object> frontSettings = new HashMap<>();
-    settings.forEach(
-        (key, value) -> {
-          if (key.startsWith(RunnelConfig.RUNNEL_PREFIX)
-              || key.equals(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG)) {
-            frontSettings.put(key, value);
-          }
-        });
-    app.queryAddress()
-        .ifPresent(
-            a ->
-                frontSettings.put(
-                    RunnelConfig.GATEWAY_QUERY_URLS_CONFIG, "http://127.0.0.1:" + a.getPort()));
-    frontSettings.put(
-        RunnelConfig.GATEWAY_PORT_CONFIG, portIfFree(RunnelConfig.GATEWAY_PORT_CONFIG));
-    // The embedded default runs on a developer's machine: no keys, and the gateway says so.
-    frontSettings.putIfAbsent(RunnelConfig.GATEWAY_AUTH_MODE_CONFIG, RunnelConfig.AUTH_OPEN);
-    List<FrontEnd> started = new ArrayList<>();
-    for (FrontEnd.Factory factory : ServiceLoader.load(FrontEnd.Factory.class)) {
-      FrontEnd frontEnd = factory.start(new RunnelConfig(frontSettings));
-      resources.push(frontEnd);
-      started.add(frontEnd);
-    }
-    return started;
   }
 
   /**

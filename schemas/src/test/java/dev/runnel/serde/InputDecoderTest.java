@@ -90,7 +90,7 @@ class InputDecoderTest {
       delimiter = '|',
       value = {
         "{\"content\":\"hi\",\"prompt\":\"x\"}|unknown field 'prompt' (fields: requestId, content,"
-            + " model, attributes)",
+            + " model, attributes, action)",
         "{\"content\":42}|field 'content' must be a string, not number",
         "{\"content\":null}|field 'content' must be a string, not null",
         "{\"model\":\"m\"}|field 'content' is required",

@@ -7,12 +7,12 @@ package dev.runnel.action;
  * dev.runnel.model.ChatModel#stream(dev.runnel.model.ChatRequest)}.
  *
  * <p>{@link StreamingAction#blocking} hosts it: each run gets a virtual thread on a JVM that has
- * them (21 and later), otherwise a thread of a bounded pool ({@code
- * runnel.action.blocking.threads}). Cancellation (a cancellation record, a revoked task, shutdown)
- * interrupts the run's thread; what it emits or returns afterwards is ignored. The rules are those
- * of {@link StreamingAction}: returning {@code null} is a stream that ended without a final, and
- * throwing fails the run ({@link RetriableFailure} or a retriable {@link
- * dev.runnel.model.ModelException} asks for a retry).
+ * them (21 and later), otherwise a thread of a bounded pool (of {@link
+ * StreamingAction#DEFAULT_BLOCKING_THREADS} threads unless given). Cancellation (a cancellation
+ * record, a revoked task, shutdown) interrupts the run's thread; what it emits or returns
+ * afterwards is ignored. The rules are those of {@link StreamingAction}: returning {@code null} is
+ * a stream that ended without a final, and throwing fails the run ({@link RetriableFailure} or a
+ * retriable {@link dev.runnel.model.ModelException} asks for a retry).
  */
 public interface BlockingAction extends AutoCloseable {
 

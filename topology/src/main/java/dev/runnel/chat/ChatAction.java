@@ -28,13 +28,18 @@ import java.util.Set;
  * <p>It is written against the public API only, as any user's action is, and in the callback form
  * rather than the blocking one: the model client already streams on its own few threads without
  * parking one per call, so a chat run holds no thread while it waits for tokens. In the blocking
- * form each open call would hold a thread, and on JDK 17 (no virtual threads) the pool of {@code
- * runnel.action.blocking.threads} would bound the instance's open calls below {@code
- * runnel.max.in.flight}.
+ * form each open call would hold a thread, and on JDK 17 (no virtual threads) the blocking pool
+ * ({@link StreamingAction#blocking(dev.runnel.action.BlockingAction, int)}) would bound the
+ * instance's open calls below {@code runnel.max.in.flight}.
+ *
+ * <p>It owns its model client: closing the action closes the client.
  */
 public final class ChatAction implements StreamingAction {
+  /** The chat action's name, as prompts and {@code runnel.actions} give it. */
+  public static final String NAME = "chat";
+
   private static final ActionSpec SPEC =
-      new ActionSpec("chat", Set.of(ActionState.MESSAGES), Set.of(ActionState.MESSAGES));
+      new ActionSpec(NAME, Set.of(ActionState.MESSAGES), Set.of(ActionState.MESSAGES));
 
   private final ChatModel model;
   private final String systemPrompt;
@@ -53,6 +58,11 @@ public final class ChatAction implements StreamingAction {
   @Override
   public ActionSpec spec() {
     return SPEC;
+  }
+
+  @Override
+  public void close() {
+    model.close();
   }
 
   @Override

@@ -236,6 +236,14 @@ public final class RunnelConfig extends AbstractConfig {
 
   // ---- Application: topic provisioning, operations, lifecycle (dev.runnel.app) ----
 
+  public static final String ACTIONS_CONFIG = "runnel.actions";
+  private static final String ACTIONS_DOC =
+      "The actions this instance hosts, when the code that starts it names none: each entry is"
+          + " the name of a dev.runnel.app.ActionProvider found through java.util.ServiceLoader on"
+          + " the class path, or the class name of one (public, with a no-argument constructor)."
+          + " A prompt's action field picks one by its spec's name; a prompt without one runs the"
+          + " first. The built-in provider is chat.";
+
   public static final String TOPIC_CREATE_CONFIG = "runnel.topic.create";
   private static final String TOPIC_CREATE_DOC =
       "Create missing topics at startup. Existing topics are checked either way: the sessions"
@@ -654,6 +662,19 @@ public final class RunnelConfig extends AbstractConfig {
               Range.atLeast(1),
               Importance.LOW,
               SCHEMA_REGISTRY_TIMEOUT_MS_DOC)
+          .define(
+              ACTIONS_CONFIG,
+              Type.LIST,
+              "chat",
+              ConfigDef.LambdaValidator.with(
+                  (name, value) -> {
+                    if (value instanceof List<?> list && list.isEmpty()) {
+                      throw new ConfigException(name, value, "name at least one action provider");
+                    }
+                  },
+                  () -> "a non-empty list"),
+              Importance.HIGH,
+              ACTIONS_DOC)
           .define(TOPIC_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM, TOPIC_CREATE_DOC)
           .define(
               TOPIC_PARTITIONS_CONFIG,

@@ -2,10 +2,12 @@ package dev.runnel.processor;
 
 import dev.runnel.action.StreamingAction;
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.processor.internal.Actions;
 import dev.runnel.processor.internal.CallSlots;
 import dev.runnel.processor.internal.ProcessorSettings;
 import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
 import dev.runnel.topics.Topics;
+import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -54,8 +56,8 @@ public final class RunnelTopology {
   }
 
   /**
-   * As {@link #build(RunnelConfig, StreamingAction, Optional, ProcessorObserver, int)}, for input
-   * topics of {@code runnel.topic.partitions} partitions.
+   * As {@link #build(RunnelConfig, List, Optional, ProcessorObserver, int)} with one action, for
+   * input topics of {@code runnel.topic.partitions} partitions.
    *
    * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
    * @param observer hears accepted prompts, calls, retries and failures, for metrics
@@ -67,13 +69,15 @@ public final class RunnelTopology {
       ProcessorObserver observer) {
     return build(
         config,
-        action,
+        List.of(action),
         deltaPublisher,
         observer,
         config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG));
   }
 
   /**
+   * @param actions the actions this instance hosts, each under its spec's name; a prompt that names
+   *     none runs the first
    * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
    * @param observer hears accepted prompts, calls, retries and failures, for metrics
    * @param inputPartitions the partition count of the prompts and cancellations topics: a record on
@@ -83,7 +87,7 @@ public final class RunnelTopology {
    */
   public static Topology build(
       RunnelConfig config,
-      StreamingAction action,
+      List<StreamingAction> actions,
       Optional<DeltaPublisher> deltaPublisher,
       ProcessorObserver observer,
       int inputPartitions) {
@@ -129,7 +133,8 @@ public final class RunnelTopology {
             StreamingActionProcessorSupplier.placement(inputPartitions, true), Named.as(IN_PLACE))
         .merge(rerouted, Named.as(BY_SESSION))
         .process(
-            new StreamingActionProcessorSupplier(settings, action, deltaPublisher, slots, observer),
+            new StreamingActionProcessorSupplier(
+                settings, new Actions(actions), deltaPublisher, slots, observer),
             Named.as(PROCESSOR));
     Topology topology = builder.build();
     topology.addSink(

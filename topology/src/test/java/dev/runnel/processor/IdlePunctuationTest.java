@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.processor.internal.Actions;
 import dev.runnel.processor.internal.CallSlots;
 import dev.runnel.processor.internal.ProcessorSettings;
 import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
@@ -43,7 +44,7 @@ class IdlePunctuationTest {
     StreamingActionProcessorSupplier supplier =
         new StreamingActionProcessorSupplier(
             ProcessorSettings.from(config, "chunks", "sessions", "dead-letters"),
-            new ChatAction(ScriptedModel.echoing(), "", 0),
+            new Actions(List.of(new ChatAction(ScriptedModel.echoing(), "", 0))),
             Optional.empty(),
             new CallSlots(4),
             ProcessorObserver.NONE);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ModelException;
+import dev.runnel.processor.internal.Actions;
 import dev.runnel.processor.internal.CallSlots;
 import dev.runnel.processor.internal.ProcessorSettings;
 import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
@@ -51,7 +52,7 @@ class StreamingActionProcessorRecoveryTest {
     StreamingActionProcessorSupplier supplier =
         new StreamingActionProcessorSupplier(
             ProcessorSettings.from(config, "chunks", "sessions", "dead-letters"),
-            new ChatAction(model, "", 0),
+            new Actions(List.of(new ChatAction(model, "", 0))),
             Optional.empty(),
             new CallSlots(4),
             ProcessorObserver.NONE);

@@ -3,7 +3,8 @@ package dev.runnel.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.ChatModels;
+import dev.runnel.app.Runnel;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ChatCompletion;
@@ -57,10 +58,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runnel against a broker that accepts only SASL_SSL with SCRAM and enforces ACLs. With the ACLs
- * the README lists, {@link RunnelApplication} configured with nothing but settings answers prompts
- * (its topic check, its exactly-once Streams application and its immediate-lane producer all
- * authenticate). Without them, Runnel's clients (wired here directly, to see each client's own
- * error) fail with Kafka's authorization error naming what was refused.
+ * the README lists, {@link Runnel} configured with nothing but settings answers prompts (its topic
+ * check, its exactly-once Streams application and its immediate-lane producer all authenticate).
+ * Without them, Runnel's clients (wired here directly, to see each client's own error) fail with
+ * Kafka's authorization error naming what was refused.
  */
 @Tag("integration")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -119,7 +120,7 @@ class SaslSslAclTest {
   }
 
   @Test
-  void withTheDocumentedAclsRunnelApplicationAnswersPromptsOverSaslSsl() throws Exception {
+  void withTheDocumentedAclsRunnelAnswersPromptsOverSaslSsl() throws Exception {
     grant(EnumSet.allOf(DocumentedAcls.class));
     Map<String, Object> settings = new HashMap<>(config.originals());
     settings.putAll(kafka.clientSettings(user, password));
@@ -130,8 +131,9 @@ class SaslSslAclTest {
 
     // The security settings reach every client the application creates (topic check, Streams,
     // immediate lane) only through its configuration.
-    try (RunnelApplication app =
-        RunnelApplication.start(new RunnelConfig(settings), new EchoModel())) {
+    RunnelConfig config = new RunnelConfig(settings);
+    try (Runnel app =
+        Runnel.builder(config).action(ChatModels.chatAction(config, new EchoModel())).start()) {
       sendPrompt("alice", "hello over TLS");
 
       List<Chunk> chunks = new ArrayList<>();

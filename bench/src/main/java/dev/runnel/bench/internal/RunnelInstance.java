@@ -1,6 +1,7 @@
 package dev.runnel.bench.internal;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.ChatModels;
+import dev.runnel.app.Runnel;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.openai.OpenAiChatModel;
 import dev.runnel.topics.Topics;
@@ -14,15 +15,15 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
- * One Runnel instance as the application runs it ({@link RunnelApplication}: its Kafka Streams
- * defaults, topic provisioning, the immediate-lane publisher), over the OpenAI-format client
- * pointed at the simulator.
+ * One Runnel instance as the application runs it ({@link Runnel}: its Kafka Streams defaults, topic
+ * provisioning, the immediate-lane publisher), over the OpenAI-format client pointed at the
+ * simulator.
  */
 public final class RunnelInstance implements AutoCloseable {
-  private final RunnelApplication app;
+  private final Runnel app;
   private final RunnelConfig config;
 
-  private RunnelInstance(RunnelApplication app, RunnelConfig config) {
+  private RunnelInstance(Runnel app, RunnelConfig config) {
     this.app = app;
     this.config = config;
   }
@@ -54,8 +55,12 @@ public final class RunnelInstance implements AutoCloseable {
   /** Starts an instance and waits until it is running. */
   public static RunnelInstance start(RunnelConfig config, String modelBaseUrl)
       throws InterruptedException {
-    RunnelApplication app =
-        RunnelApplication.start(config, OpenAiChatModel.builder().baseUrl(modelBaseUrl).build());
+    Runnel app =
+        Runnel.builder(config)
+            .action(
+                ChatModels.chatAction(
+                    config, OpenAiChatModel.builder().baseUrl(modelBaseUrl).build()))
+            .start();
     RunnelInstance instance = new RunnelInstance(app, config);
     instance.awaitRunning(Duration.ofSeconds(60));
     return instance;

@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.avro.specific.SpecificRecord;
@@ -58,7 +59,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   static final int MAX_REQUEST_ID_CHARS = 256;
 
   private final ProcessorSettings settings;
-  private final StreamingAction action;
+  private final Actions actions;
   private final Optional<DeltaPublisher> publisher;
   private final CallSlots slots;
   private final ProcessorObserver observer;
@@ -85,12 +86,12 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
 
   StreamingActionProcessor(
       ProcessorSettings settings,
-      StreamingAction action,
+      Actions actions,
       Optional<DeltaPublisher> publisher,
       CallSlots slots,
       ProcessorObserver observer) {
     this.settings = settings;
-    this.action = action;
+    this.actions = actions;
     this.publisher = publisher;
     this.slots = slots;
     this.observer = observer;
@@ -282,6 +283,17 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           "model '" + model + "' is not in runnel.model.allowed " + settings.allowedModels());
       return;
     }
+    String action = prompt.getAction() == null ? actions.defaultName() : prompt.getAction();
+    if (actions.named(action).isEmpty()) {
+      rejectInput(
+          record,
+          source,
+          sessionId,
+          requestId,
+          "UNKNOWN_ACTION",
+          "action '" + action + "' is not hosted here (actions: " + actions.names() + ")");
+      return;
+    }
     SessionQueue queue = queueOf(sessionId);
     Optional<RequestOutcome> finished = outcomeOf(queue, requestId);
     if (finished.isPresent()) {
@@ -317,6 +329,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
     prompt.setRequestId(requestId);
     prompt.setModel(model);
+    // Fixed at acceptance: a redeployment that changes the first action does not move it.
+    prompt.setAction(action);
     pending.put(
         QueueKeys.of(sessionId, queue.getNext()),
         PendingRequest.newBuilder()
@@ -471,12 +485,16 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     // Random, not counted: a counter kept in a store rolls back with a transaction and one kept in
     // memory restarts with the process, and either could then name two calls alike. The attempt
     // number is not committed before the call starts, since the callId alone keeps calls apart.
+    Prompt prompt = request.getPrompt();
+    // Prompts accepted before actions had names carry none: they are the first action's.
+    String actionName = prompt.getAction() == null ? actions.defaultName() : prompt.getAction();
+    Optional<StreamingAction> action = actions.named(actionName);
     RunKey key =
         new RunKey(sessionId, request.getRequestId(), attempt, UUID.randomUUID().toString());
     RunOutput output =
         new RunOutput(
             key,
-            action.spec().writes(),
+            action.map(a -> a.spec().writes()).orElse(Set.of()),
             publisher,
             settings.deltaCoalesceMaxChars(),
             events::add,
@@ -484,7 +502,10 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     Run run = new Run(key, output);
     running.put(sessionId, run);
     observer.callStarted(attempt);
-    Prompt prompt = request.getPrompt();
+    if (action.isEmpty()) {
+      output.fail(new UnknownAction(actionName, actions.names()));
+      return;
+    }
     ActionInput input =
         new ActionInput(
             sessionId,
@@ -495,8 +516,12 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             prompt.getAttributes());
     try {
       run.handle =
-          action.start(
-              SessionStates.view(stateOf(sessionId), action.spec().reads()), input, output);
+          action
+              .get()
+              .start(
+                  SessionStates.view(stateOf(sessionId), action.get().spec().reads()),
+                  input,
+                  output);
     } catch (RuntimeException e) {
       output.fail(e);
     }

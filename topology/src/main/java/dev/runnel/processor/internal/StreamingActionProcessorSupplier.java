@@ -1,6 +1,5 @@
 package dev.runnel.processor.internal;
 
-import dev.runnel.action.StreamingAction;
 import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.processor.ProcessorObserver;
 import dev.runnel.schemas.SessionState;
@@ -63,19 +62,19 @@ public final class StreamingActionProcessorSupplier
   public static final String REROUTE = "runnel-session-placement";
 
   private final ProcessorSettings settings;
-  private final StreamingAction action;
+  private final Actions actions;
   private final Optional<DeltaPublisher> publisher;
   private final CallSlots slots;
   private final ProcessorObserver observer;
 
   public StreamingActionProcessorSupplier(
       ProcessorSettings settings,
-      StreamingAction action,
+      Actions actions,
       Optional<DeltaPublisher> publisher,
       CallSlots slots,
       ProcessorObserver observer) {
     this.settings = settings;
-    this.action = action;
+    this.actions = actions;
     this.publisher = publisher;
     this.slots = slots;
     this.observer = observer;
@@ -93,7 +92,7 @@ public final class StreamingActionProcessorSupplier
 
   @Override
   public Processor<byte[], byte[], String, SpecificRecord> get() {
-    return new StreamingActionProcessor(settings, action, publisher, slots, observer);
+    return new StreamingActionProcessor(settings, actions, publisher, slots, observer);
   }
 
   @Override

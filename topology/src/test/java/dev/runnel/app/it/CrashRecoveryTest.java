@@ -3,7 +3,7 @@ package dev.runnel.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.Runnel;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.Prompt;
@@ -94,7 +94,7 @@ class CrashRecoveryTest {
         Map<String, Object> next =
             env.settings(
                 id, Files.createDirectories(dir.resolve("b")), RunnelConfig.LANE_IMMEDIATE);
-        try (RunnelApplication survivor = ItEnvironment.startInstance(next)) {
+        try (Runnel survivor = ItEnvironment.startInstance(next)) {
           await()
               .atMost(Duration.ofMinutes(2))
               .until(() -> Replies.ends(committed.values()).keySet().containsAll(requestIds));

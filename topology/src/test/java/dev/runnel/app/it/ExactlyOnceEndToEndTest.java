@@ -3,7 +3,7 @@ package dev.runnel.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.Runnel;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.Prompt;
@@ -58,7 +58,7 @@ class ExactlyOnceEndToEndTest {
     List<String> sessions =
         IntStream.range(0, SESSIONS).mapToObj(i -> String.format("s%02d", i)).toList();
 
-    try (RunnelApplication app = ItEnvironment.startInstance(settings);
+    try (Runnel app = ItEnvironment.startInstance(settings);
         TopicFollower<Chunk> committed = env.chunks(topics, true);
         TopicFollower<Chunk> uncommitted = env.chunks(topics, false);
         TopicFollower<SessionState> states = env.sessions(topics);

@@ -3,8 +3,7 @@ package dev.runnel.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runnel.app.ChatModels;
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.Runnel;
 import dev.runnel.app.embedded.EmbeddedKafka;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Chunk;
@@ -96,9 +95,9 @@ final class ItEnvironment implements AutoCloseable {
   }
 
   /** An instance in this JVM, with the configured model client. */
-  static RunnelApplication startInstance(Map<String, Object> settings) {
+  static Runnel startInstance(Map<String, Object> settings) {
     RunnelConfig config = new RunnelConfig(settings);
-    return RunnelApplication.start(config, ChatModels.create(config));
+    return Runnel.builder(config).start();
   }
 
   /** Waits until an instance (e.g. in another JVM) has created the topics. */

@@ -3,7 +3,7 @@ package dev.runnel.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.Runnel;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
@@ -75,7 +75,7 @@ class LargeInputTest {
       }
     }
 
-    try (RunnelApplication app = ItEnvironment.startInstance(settings);
+    try (Runnel app = ItEnvironment.startInstance(settings);
         KafkaProducer<String, Prompt> producer = env.promptProducer(topics);
         TopicFollower<Chunk> chunks = env.chunks(topics, true);
         TopicFollower<SessionState> states = env.sessions(topics);
@@ -132,7 +132,7 @@ class LargeInputTest {
     int before = env.model.requests().size();
     List<String> requestIds = new ArrayList<>();
 
-    try (RunnelApplication app = ItEnvironment.startInstance(settings);
+    try (Runnel app = ItEnvironment.startInstance(settings);
         KafkaProducer<String, Prompt> producer = env.promptProducer(topics);
         TopicFollower<Chunk> chunks = env.chunks(topics, true);
         TopicFollower<SessionState> states = env.sessions(topics)) {

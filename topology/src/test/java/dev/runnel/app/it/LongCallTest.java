@@ -3,7 +3,7 @@ package dev.runnel.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.Runnel;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.Prompt;
@@ -59,7 +59,7 @@ class LongCallTest {
     Topics topics = Topics.from(new RunnelConfig(settings));
     List<String> requestIds = new ArrayList<>();
 
-    try (RunnelApplication app = ItEnvironment.startInstance(settings);
+    try (Runnel app = ItEnvironment.startInstance(settings);
         TopicFollower<Chunk> committed = env.chunks(topics, true);
         TopicFollower<SessionState> states = env.sessions(topics);
         KafkaProducer<String, Prompt> producer = env.promptProducer(topics)) {

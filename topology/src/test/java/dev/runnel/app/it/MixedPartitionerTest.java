@@ -3,7 +3,7 @@ package dev.runnel.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.Runnel;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Chunk;
@@ -89,7 +89,7 @@ class MixedPartitionerTest {
     String session = splitSession();
     int home = Utils.toPositive(Utils.murmur2(bytes(session))) % PARTITIONS;
 
-    try (RunnelApplication app = ItEnvironment.startInstance(settings);
+    try (Runnel app = ItEnvironment.startInstance(settings);
         KafkaProducer<String, Prompt> java = env.promptProducer(topics);
         KafkaProducer<String, Prompt> crc =
             crcProducer(topics.prompts().valueSerde().serializer());

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.Runnel;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Message;
 import dev.runnel.schemas.Role;
@@ -55,7 +55,7 @@ class PythonClientTest {
           env.settings(
               ItEnvironment.uniqueId(info), work.resolve("state"), RunnelConfig.LANE_IMMEDIATE);
       Topics topics = Topics.from(new RunnelConfig(settings));
-      try (RunnelApplication app = ItEnvironment.startInstance(settings);
+      try (Runnel app = ItEnvironment.startInstance(settings);
           TopicFollower<SessionState> states = env.sessions(topics)) {
         env.awaitTopics(topics, () -> true, () -> "");
         File replyOut = work.resolve("reply.out").toFile();

@@ -3,7 +3,7 @@ package dev.runnel.app.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.runnel.app.RunnelApplication;
+import dev.runnel.app.Runnel;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.Prompt;
@@ -66,7 +66,7 @@ class ScaleOutTest {
 
     try (ChildInstance killed = ChildInstance.start(first, dir, "instance-a")) {
       env.awaitTopics(topics, killed::isAlive, killed::output);
-      try (RunnelApplication survivor = ItEnvironment.startInstance(second);
+      try (Runnel survivor = ItEnvironment.startInstance(second);
           TopicFollower<Chunk> committed = env.chunks(topics, true);
           TopicFollower<Chunk> uncommitted = env.chunks(topics, false);
           TopicFollower<SessionState> states = env.sessions(topics);
@@ -128,7 +128,7 @@ class ScaleOutTest {
     }
   }
 
-  private static Set<Integer> ownedPartitions(RunnelApplication app) {
+  private static Set<Integer> ownedPartitions(Runnel app) {
     return app.streams().metadataForLocalThreads().stream()
         .flatMap(t -> t.activeTasks().stream())
         .map(TaskMetadata::taskId)

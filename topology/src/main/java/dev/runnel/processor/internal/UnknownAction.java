@@ -1,0 +1,15 @@
+package dev.runnel.processor.internal;
+
+import java.util.Set;
+
+/**
+ * A request accepted for an action this instance no longer hosts (it was deployed without it
+ * since): the request fails for good rather than wait for ever.
+ */
+final class UnknownAction extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  UnknownAction(String name, Set<String> hosted) {
+    super("action '" + name + "' is not hosted by this instance (actions: " + hosted + ")");
+  }
+}
