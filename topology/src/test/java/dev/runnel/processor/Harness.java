@@ -67,6 +67,14 @@ final class Harness implements AutoCloseable {
       StreamingAction action,
       Map<String, Object> settings,
       RecordingDeltaPublisher publisher) {
+    this(stateDir, List.of(action), settings, publisher);
+  }
+
+  Harness(
+      Path stateDir,
+      List<StreamingAction> actions,
+      Map<String, Object> settings,
+      RecordingDeltaPublisher publisher) {
     Map<String, Object> all = new HashMap<>();
     all.put(RunnelConfig.RETRY_BACKOFF_INITIAL_MS_CONFIG, 100L);
     all.put(RunnelConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 1_000L);
@@ -81,7 +89,11 @@ final class Harness implements AutoCloseable {
     this.driver =
         new TopologyTestDriver(
             RunnelTopology.build(
-                config, action, config.immediateLane() ? Optional.of(publisher) : Optional.empty()),
+                config,
+                actions,
+                config.immediateLane() ? Optional.of(publisher) : Optional.empty(),
+                ProcessorObserver.NONE,
+                config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG)),
             props);
     this.prompts =
         driver.createInputTopic(
