@@ -616,8 +616,11 @@ class TenantsTest {
     String session = "gone-" + UUID.randomUUID();
     Topics topics = Topics.from(new RunnelConfig(stack.settings()));
     Topic<String, Cancellation> cancellations = topics.cancellations();
+    // The reply is spread over two minutes, so the run is still going when the cancellation
+    // arrives, however slow the machine; a one-second reply could finish first on a loaded one.
     String body =
-        "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"a long story\"}]}";
+        "{\"stream\":true,\"messages\":[{\"role\":\"user\","
+            + "\"content\":\"a long story [[sim duration_ms=120000]]\"}]}";
     try (Socket socket = new Socket("127.0.0.1", cancelling.address().getPort())) {
       OutputStream out = socket.getOutputStream();
       out.write(
