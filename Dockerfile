@@ -9,6 +9,7 @@ COPY pom.xml .
 COPY connectors/pom.xml connectors/
 COPY bench/pom.xml bench/
 COPY deploy/pom.xml deploy/
+COPY test-kit/pom.xml test-kit/
 COPY schemas schemas
 COPY simulator simulator
 COPY embedded embedded

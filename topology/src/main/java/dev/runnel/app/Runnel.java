@@ -4,6 +4,7 @@ import dev.runnel.action.StreamingAction;
 import dev.runnel.app.internal.StreamsSettings;
 import dev.runnel.app.internal.TopicProvisioner;
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.hook.RunHook;
 import dev.runnel.metrics.MetricsServer;
 import dev.runnel.metrics.RunnelMetrics;
 import dev.runnel.model.internal.Redaction;
@@ -117,6 +118,7 @@ public final class Runnel implements AutoCloseable {
     private final RunnelConfig config;
     private final List<StreamingAction> actions = new ArrayList<>();
     private final List<FrontEnd.Factory> frontEnds = new ArrayList<>();
+    private final List<RunHook> hooks = new ArrayList<>();
 
     private Builder(RunnelConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -129,6 +131,15 @@ public final class Runnel implements AutoCloseable {
      */
     public Builder action(StreamingAction action) {
       actions.add(Objects.requireNonNull(action, "action"));
+      return this;
+    }
+
+    /**
+     * Adds a hook that hears every run, partial result, applied state and arriving record; hooks
+     * are called in the order added, after Runnel's own metrics.
+     */
+    public Builder hook(RunHook hook) {
+      hooks.add(Objects.requireNonNull(hook, "hook"));
       return this;
     }
 
@@ -161,12 +172,16 @@ public final class Runnel implements AutoCloseable {
       return Runnel.start(
           config,
           actions.isEmpty() ? ActionProviders.create(config) : List.copyOf(actions),
+          List.copyOf(hooks),
           List.copyOf(frontEnds));
     }
   }
 
   private static Runnel start(
-      RunnelConfig config, List<StreamingAction> actions, List<FrontEnd.Factory> frontEnds) {
+      RunnelConfig config,
+      List<StreamingAction> actions,
+      List<RunHook> hooks,
+      List<FrontEnd.Factory> frontEnds) {
     // Everything opened so far, closed in reverse if a later step fails, so that a failed start
     // (missing topics, a port in use) leaves no threads or connections behind. The actions close
     // after Kafka Streams, which cancels every run when it closes its tasks.
@@ -205,7 +220,8 @@ public final class Runnel implements AutoCloseable {
               : Optional.empty();
       publisher.ifPresent(opened::push);
       Topology topology =
-          RunnelTopology.build(config, actions, publisher, metrics, inputPartitions);
+          RunnelTopology.build(
+              config, actions, publisher, allHooks(metrics, hooks), inputPartitions);
       KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
       opened.push(streams);
       queryServer.ifPresent(
@@ -240,6 +256,13 @@ public final class Runnel implements AutoCloseable {
       throw e;
     }
     return runnel;
+  }
+
+  private static List<RunHook> allHooks(RunnelMetrics metrics, List<RunHook> hooks) {
+    List<RunHook> all = new ArrayList<>();
+    all.add(metrics);
+    all.addAll(hooks);
+    return all;
   }
 
   /**

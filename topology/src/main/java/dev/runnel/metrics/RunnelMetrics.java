@@ -1,14 +1,17 @@
 package dev.runnel.metrics;
 
+import dev.runnel.hook.PartialInfo;
+import dev.runnel.hook.RequestEvent;
+import dev.runnel.hook.RunHook;
+import dev.runnel.hook.RunInfo;
+import dev.runnel.hook.RunOutcome;
 import dev.runnel.model.TokenUsage;
-import dev.runnel.processor.ProcessorObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -16,10 +19,10 @@ import java.util.function.DoubleSupplier;
 
 /**
  * Runnel's own meters, in one place so the processor, the application and the dashboards agree on
- * names. It is the processor's {@link ProcessorObserver}; thread-safe, as model-client threads and
+ * names. It is one of the instance's {@link RunHook}s; thread-safe, as model-client threads and
  * stream threads report into it concurrently.
  */
-public final class RunnelMetrics implements ProcessorObserver {
+public final class RunnelMetrics implements RunHook {
   public static final String TIME_TO_FIRST_TOKEN = "runnel.model.time.to.first.token";
   public static final String TOKENS_PER_SECOND = "runnel.model.tokens.per.second";
   public static final String CALLS_IN_FLIGHT = "runnel.calls.in.flight";
@@ -94,67 +97,53 @@ public final class RunnelMetrics implements ProcessorObserver {
   }
 
   @Override
-  public void accepted() {
-    accepted.increment();
-  }
-
-  @Override
-  public void duplicate() {
-    duplicates.increment();
-  }
-
-  @Override
-  public void deadLettered(String reason) {
-    Counter.builder(DEAD_LETTERS)
-        .description("Records sent to the dead-letter topic")
-        .tag("reason", reason)
-        .register(registry)
-        .increment();
-  }
-
-  @Override
-  public void callStarted(int attempt) {
-    callsInFlight.incrementAndGet();
-  }
-
-  @Override
-  public void callEnded() {
-    callsInFlight.decrementAndGet();
-  }
-
-  @Override
-  public void firstToken(Duration sinceStart) {
-    timeToFirstToken.record(sinceStart);
-  }
-
-  @Override
-  public void completed(Duration duration, TokenUsage usage) {
-    completions.increment();
-    if (usage.completionTokens() > 0 && duration.toNanos() > 0) {
-      tokensPerSecond.record(usage.completionTokens() * 1_000_000_000.0 / duration.toNanos());
+  public void onRequest(RequestEvent event) {
+    switch (event.kind()) {
+      case ACCEPTED -> accepted.increment();
+      case DUPLICATE -> duplicates.increment();
+      case CANCELLED -> cancellations.increment();
+      case DEAD_LETTERED ->
+          Counter.builder(DEAD_LETTERS)
+              .description("Records sent to the dead-letter topic")
+              .tag("reason", event.reason())
+              .register(registry)
+              .increment();
     }
   }
 
   @Override
-  public void retried(String errorKind) {
-    Counter.builder(RETRIES)
-        .description("Model calls retried after a retriable failure")
-        .tag("kind", errorKind)
-        .register(registry)
-        .increment();
+  public void beforeRun(RunInfo run) {
+    callsInFlight.incrementAndGet();
   }
 
   @Override
-  public void failed(String errorKind) {
-    Counter.builder(FAILURES)
-        .description("Requests that failed for good")
-        .tag("kind", errorKind)
-        .register(registry)
-        .increment();
+  public void onPartial(RunInfo run, PartialInfo partial) {
+    if (partial.index() == 0) {
+      timeToFirstToken.record(partial.sinceStart());
+    }
   }
 
   @Override
-  public void cancelled() {
-    cancellations.increment();
+  public void afterRun(RunInfo run, RunOutcome outcome) {
+    callsInFlight.decrementAndGet();
+    if (outcome instanceof RunOutcome.Completed completed) {
+      completions.increment();
+      long tokens = completed.usage().map(TokenUsage::completionTokens).orElse(0L);
+      long nanos = completed.duration().toNanos();
+      if (tokens > 0 && nanos > 0) {
+        tokensPerSecond.record(tokens * 1_000_000_000.0 / nanos);
+      }
+    } else if (outcome instanceof RunOutcome.Failed failed) {
+      Counter.builder(failed.willRetry() ? RETRIES : FAILURES)
+          .description(
+              failed.willRetry()
+                  ? "Model calls retried after a retriable failure"
+                  : "Requests that failed for good")
+          .tag("kind", failed.kind())
+          .register(registry)
+          .increment();
+    } else if (outcome instanceof RunOutcome.Cancelled) {
+      cancellations.increment();
+    }
   }
 }

@@ -2,8 +2,10 @@ package dev.runnel.processor;
 
 import dev.runnel.action.StreamingAction;
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.hook.RunHook;
 import dev.runnel.processor.internal.Actions;
 import dev.runnel.processor.internal.CallSlots;
+import dev.runnel.processor.internal.Hooks;
 import dev.runnel.processor.internal.ProcessorSettings;
 import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
 import dev.runnel.topics.Topics;
@@ -48,30 +50,17 @@ public final class RunnelTopology {
   private RunnelTopology() {}
 
   /**
+   * One action and no hooks, for input topics of {@code runnel.topic.partitions} partitions.
+   *
    * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
    */
   public static Topology build(
       RunnelConfig config, StreamingAction action, Optional<DeltaPublisher> deltaPublisher) {
-    return build(config, action, deltaPublisher, ProcessorObserver.NONE);
-  }
-
-  /**
-   * As {@link #build(RunnelConfig, List, Optional, ProcessorObserver, int)} with one action, for
-   * input topics of {@code runnel.topic.partitions} partitions.
-   *
-   * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
-   * @param observer hears accepted prompts, calls, retries and failures, for metrics
-   */
-  public static Topology build(
-      RunnelConfig config,
-      StreamingAction action,
-      Optional<DeltaPublisher> deltaPublisher,
-      ProcessorObserver observer) {
     return build(
         config,
         List.of(action),
         deltaPublisher,
-        observer,
+        List.of(),
         config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG));
   }
 
@@ -79,7 +68,7 @@ public final class RunnelTopology {
    * @param actions the actions this instance hosts, each under its spec's name; a prompt that names
    *     none runs the first
    * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
-   * @param observer hears accepted prompts, calls, retries and failures, for metrics
+   * @param hooks hear every run, partial result, applied state and arriving record, in order
    * @param inputPartitions the partition count of the prompts and cancellations topics: a record on
    *     another partition than murmur2 of its key (Kafka's default partitioner) gives is passed
    *     through a repartition topic, so that a session has one place whatever partitioner its
@@ -89,7 +78,7 @@ public final class RunnelTopology {
       RunnelConfig config,
       List<StreamingAction> actions,
       Optional<DeltaPublisher> deltaPublisher,
-      ProcessorObserver observer,
+      List<RunHook> hooks,
       int inputPartitions) {
     if (config.immediateLane() != deltaPublisher.isPresent()) {
       throw new IllegalArgumentException(
@@ -134,7 +123,7 @@ public final class RunnelTopology {
         .merge(rerouted, Named.as(BY_SESSION))
         .process(
             new StreamingActionProcessorSupplier(
-                settings, new Actions(actions), deltaPublisher, slots, observer),
+                settings, new Actions(actions), deltaPublisher, slots, new Hooks(hooks)),
             Named.as(PROCESSOR));
     Topology topology = builder.build();
     topology.addSink(

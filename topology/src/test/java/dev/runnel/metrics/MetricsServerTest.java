@@ -2,6 +2,10 @@ package dev.runnel.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runnel.hook.PartialInfo;
+import dev.runnel.hook.RequestEvent;
+import dev.runnel.hook.RunInfo;
+import dev.runnel.hook.RunOutcome;
 import dev.runnel.model.TokenUsage;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -12,6 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -22,15 +27,22 @@ class MetricsServerTest {
   void servesRunnelMetersInPrometheusText() throws Exception {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     RunnelMetrics metrics = new RunnelMetrics(registry);
-    metrics.callStarted(1);
-    metrics.callStarted(2);
-    metrics.callEnded();
+    // Four attempts start; three end (completed, retried, failed for good); one stays open.
+    RunInfo[] runs = new RunInfo[4];
+    for (int i = 0; i < runs.length; i++) {
+      runs[i] = new RunInfo("s" + i, "r" + i, 1, "chat");
+      metrics.beforeRun(runs[i]);
+    }
     metrics.queueDepthFrom(() -> 3);
-    metrics.firstToken(Duration.ofMillis(40));
-    metrics.completed(Duration.ofSeconds(2), new TokenUsage(10, 100, 110));
-    metrics.retried("RATE_LIMITED");
-    metrics.failed("RATE_LIMITED");
-    metrics.deadLettered("EMPTY_PROMPT");
+    metrics.onPartial(runs[0], new PartialInfo(0, 5, Duration.ofMillis(40), Duration.ofMillis(40)));
+    metrics.onPartial(runs[0], new PartialInfo(1, 5, Duration.ofMillis(60), Duration.ofMillis(40)));
+    metrics.afterRun(
+        runs[0],
+        new RunOutcome.Completed(Duration.ofSeconds(2), Optional.of(new TokenUsage(10, 100, 110))));
+    metrics.afterRun(runs[1], new RunOutcome.Failed("RATE_LIMITED", "slow down", true));
+    metrics.afterRun(runs[2], new RunOutcome.Failed("RATE_LIMITED", "slow down", false));
+    metrics.onRequest(new RequestEvent("s", null, RequestEvent.Kind.DEAD_LETTERED, "EMPTY_PROMPT"));
+    metrics.onRequest(new RequestEvent("s", "r5", RequestEvent.Kind.ACCEPTED, null));
 
     try (MetricsServer server =
         MetricsServer.start(
@@ -48,7 +60,8 @@ class MetricsServerTest {
           .contains("runnel_retries_total{kind=\"RATE_LIMITED\"} 1.0")
           .contains("runnel_completions_total 1.0")
           .contains("runnel_dead_letters_total{reason=\"EMPTY_PROMPT\"} 1.0")
-          .contains("runnel_failures_total{kind=\"RATE_LIMITED\"} 1.0");
+          .contains("runnel_failures_total{kind=\"RATE_LIMITED\"} 1.0")
+          .contains("runnel_prompts_accepted_total 1.0");
     }
   }
 

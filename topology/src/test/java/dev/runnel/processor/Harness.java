@@ -3,6 +3,7 @@ package dev.runnel.processor;
 import dev.runnel.action.StreamingAction;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.hook.RunHook;
 import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
 import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Chunk;
@@ -67,14 +68,15 @@ final class Harness implements AutoCloseable {
       StreamingAction action,
       Map<String, Object> settings,
       RecordingDeltaPublisher publisher) {
-    this(stateDir, List.of(action), settings, publisher);
+    this(stateDir, List.of(action), settings, publisher, List.of());
   }
 
   Harness(
       Path stateDir,
       List<StreamingAction> actions,
       Map<String, Object> settings,
-      RecordingDeltaPublisher publisher) {
+      RecordingDeltaPublisher publisher,
+      List<RunHook> hooks) {
     Map<String, Object> all = new HashMap<>();
     all.put(RunnelConfig.RETRY_BACKOFF_INITIAL_MS_CONFIG, 100L);
     all.put(RunnelConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 1_000L);
@@ -92,7 +94,7 @@ final class Harness implements AutoCloseable {
                 config,
                 actions,
                 config.immediateLane() ? Optional.of(publisher) : Optional.empty(),
-                ProcessorObserver.NONE,
+                hooks,
                 config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG)),
             props);
     this.prompts =

@@ -6,6 +6,7 @@ import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.processor.internal.Actions;
 import dev.runnel.processor.internal.CallSlots;
+import dev.runnel.processor.internal.Hooks;
 import dev.runnel.processor.internal.ProcessorSettings;
 import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
 import dev.runnel.schemas.Chunk;
@@ -47,7 +48,7 @@ class IdlePunctuationTest {
             new Actions(List.of(new ChatAction(ScriptedModel.echoing(), "", 0))),
             Optional.empty(),
             new CallSlots(4),
-            ProcessorObserver.NONE);
+            new Hooks(List.of()));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "idle-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

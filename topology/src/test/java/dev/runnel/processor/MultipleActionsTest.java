@@ -18,10 +18,12 @@ import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,25 +33,39 @@ import org.junit.jupiter.api.io.TempDir;
 class MultipleActionsTest {
   @TempDir Path stateDir;
 
-  /** Streams its prompt in upper or lower case and records which action ran. */
-  private static StreamingAction casing(String name, boolean upper) {
-    return StreamingAction.blocking(
-        new BlockingAction() {
-          @Override
-          public ActionSpec spec() {
-            return new ActionSpec(name, Set.of(), Set.of("ranBy"));
-          }
+  /** Every action a test created: their pools' threads must not outlive the test. */
+  private final List<StreamingAction> created = new ArrayList<>();
 
-          @Override
-          public Final run(ActionState state, ActionInput input, Partials partials) {
-            partials.emit(
-                upper
-                    ? input.prompt().toUpperCase(Locale.ROOT)
-                    : input.prompt().toLowerCase(Locale.ROOT));
-            return Final.of(StateUpdate.builder().put("ranBy", name).build());
-          }
-        },
-        4);
+  @AfterEach
+  void closeActions() {
+    created.forEach(StreamingAction::close);
+  }
+
+  /** Streams its prompt in upper or lower case and records which action ran. */
+  private StreamingAction casing(String name, boolean upper) {
+    return track(
+        StreamingAction.blocking(
+            new BlockingAction() {
+              @Override
+              public ActionSpec spec() {
+                return new ActionSpec(name, Set.of(), Set.of("ranBy"));
+              }
+
+              @Override
+              public Final run(ActionState state, ActionInput input, Partials partials) {
+                partials.emit(
+                    upper
+                        ? input.prompt().toUpperCase(Locale.ROOT)
+                        : input.prompt().toLowerCase(Locale.ROOT));
+                return Final.of(StateUpdate.builder().put("ranBy", name).build());
+              }
+            },
+            4));
+  }
+
+  private StreamingAction track(StreamingAction action) {
+    created.add(action);
+    return action;
   }
 
   private Harness harness() {
@@ -57,7 +73,8 @@ class MultipleActionsTest {
         stateDir,
         List.of(casing("upper", true), casing("lower", false)),
         Map.of(),
-        new RecordingDeltaPublisher());
+        new RecordingDeltaPublisher(),
+        List.of());
   }
 
   private static void send(Harness h, String session, String requestId, String action) {
@@ -121,7 +138,11 @@ class MultipleActionsTest {
     }
     try (Harness h =
         new Harness(
-            stateDir, List.of(casing("upper", true)), Map.of(), new RecordingDeltaPublisher())) {
+            stateDir,
+            List.of(casing("upper", true)),
+            Map.of(),
+            new RecordingDeltaPublisher(),
+            List.of())) {
       h.restore(changelogs);
       SessionState state = awaitVersion(h, "s", 1);
 
@@ -145,7 +166,8 @@ class MultipleActionsTest {
                     stateDir,
                     List.of(casing("same", true), casing("same", false)),
                     Map.of(),
-                    new RecordingDeltaPublisher()))
+                    new RecordingDeltaPublisher(),
+                    List.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("two actions are named 'same'; every action of an instance needs its own name");
   }

@@ -7,6 +7,7 @@ import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ModelException;
 import dev.runnel.processor.internal.Actions;
 import dev.runnel.processor.internal.CallSlots;
+import dev.runnel.processor.internal.Hooks;
 import dev.runnel.processor.internal.ProcessorSettings;
 import dev.runnel.processor.internal.StreamingActionProcessorSupplier;
 import dev.runnel.schemas.Chunk;
@@ -55,7 +56,7 @@ class StreamingActionProcessorRecoveryTest {
             new Actions(List.of(new ChatAction(model, "", 0))),
             Optional.empty(),
             new CallSlots(4),
-            ProcessorObserver.NONE);
+            new Hooks(List.of()));
     MockProcessorContext<String, SpecificRecord> context = new MockProcessorContext<>();
     context.setCurrentSystemTimeMs(1_000L);
     addStore(context, StreamingActionProcessorSupplier.STATE_STORE, SessionState.class);

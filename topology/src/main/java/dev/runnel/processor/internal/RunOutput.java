@@ -3,8 +3,10 @@ package dev.runnel.processor.internal;
 import dev.runnel.action.ActionOutput;
 import dev.runnel.action.ActionResult;
 import dev.runnel.action.StateUpdate;
+import dev.runnel.hook.PartialInfo;
+import dev.runnel.hook.RunHook;
+import dev.runnel.hook.RunInfo;
 import dev.runnel.processor.DeltaPublisher;
-import dev.runnel.processor.ProcessorObserver;
 import dev.runnel.schemas.Chunk;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -34,8 +36,11 @@ final class RunOutput implements ActionOutput {
   private final Optional<DeltaPublisher> publisher;
   private final int coalesceMaxChars;
   private final Consumer<RunEvent> toStreamThread;
-  private final ProcessorObserver observer;
+  private final RunInfo info;
+  private final RunHook hook;
   private final long startedNanos;
+  private int partials;
+  private Duration firstAfter;
 
   private int sequence;
   private int partialChars;
@@ -51,13 +56,15 @@ final class RunOutput implements ActionOutput {
       Optional<DeltaPublisher> publisher,
       int coalesceMaxChars,
       Consumer<RunEvent> toStreamThread,
-      ProcessorObserver observer) {
+      RunInfo info,
+      RunHook hook) {
     this.key = key;
     this.declaredWrites = Set.copyOf(declaredWrites);
     this.publisher = publisher;
     this.coalesceMaxChars = coalesceMaxChars;
     this.toStreamThread = toStreamThread;
-    this.observer = observer;
+    this.info = info;
+    this.hook = hook;
     this.startedNanos = System.nanoTime();
   }
 
@@ -67,9 +74,11 @@ final class RunOutput implements ActionOutput {
       return;
     }
     partialChars += delta.length();
-    if (sequence == 0) {
-      observer.firstToken(Duration.ofNanos(System.nanoTime() - startedNanos));
+    Duration sinceStart = Duration.ofNanos(System.nanoTime() - startedNanos);
+    if (firstAfter == null) {
+      firstAfter = sinceStart;
     }
+    hook.onPartial(info, new PartialInfo(partials++, delta.length(), sinceStart, firstAfter));
     if (publisher.isEmpty()) {
       toStreamThread.accept(new RunEvent.Delta(key, Chunks.delta(key, sequence++, delta)));
       return;

@@ -3,10 +3,14 @@ package dev.runnel.processor.internal;
 import dev.runnel.action.ActionInput;
 import dev.runnel.action.RunningAction;
 import dev.runnel.action.StreamingAction;
+import dev.runnel.hook.RequestEvent;
+import dev.runnel.hook.RunHook;
+import dev.runnel.hook.RunInfo;
+import dev.runnel.hook.RunOutcome;
+import dev.runnel.hook.StateApplied;
 import dev.runnel.model.FinishReason;
 import dev.runnel.model.TokenUsage;
 import dev.runnel.processor.DeltaPublisher;
-import dev.runnel.processor.ProcessorObserver;
 import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
@@ -62,7 +66,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   private final Actions actions;
   private final Optional<DeltaPublisher> publisher;
   private final CallSlots slots;
-  private final ProcessorObserver observer;
+  private final RunHook hooks;
   private final Backoff backoff;
   private final AvroSerde<Prompt> prompts = AvroSerde.of(Prompt.class);
   private final InputDecoder<Prompt> promptInput;
@@ -89,12 +93,12 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       Actions actions,
       Optional<DeltaPublisher> publisher,
       CallSlots slots,
-      ProcessorObserver observer) {
+      RunHook hooks) {
     this.settings = settings;
     this.actions = actions;
     this.publisher = publisher;
     this.slots = slots;
-    this.observer = observer;
+    this.hooks = hooks;
     this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax());
     this.promptInput = InputDecoder.of(Prompt.class, settings.schemaRegistry());
     this.cancellationInput = InputDecoder.of(Cancellation.class, settings.schemaRegistry());
@@ -103,12 +107,14 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   /** A running attempt. */
   private static final class Run {
     final RunKey key;
+    final RunInfo info;
     final RunOutput output;
     final long startedNanos = System.nanoTime();
     RunningAction handle = () -> {};
 
-    Run(RunKey key, RunOutput output) {
+    Run(RunKey key, RunInfo info, RunOutput output) {
       this.key = key;
+      this.info = info;
       this.output = output;
     }
 
@@ -176,7 +182,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     for (Run run : running.values()) {
       run.stop();
       slots.release();
-      observer.callEnded();
+      hooks.afterRun(run.info, new RunOutcome.Interrupted());
     }
     running.clear();
     ready.clear();
@@ -304,13 +310,13 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           sessionId,
           Chunks.duplicate(sessionId, finished.get()),
           context.currentSystemTimeMs());
-      observer.duplicate();
+      hooks.onRequest(new RequestEvent(sessionId, requestId, RequestEvent.Kind.DUPLICATE, null));
       return;
     }
     if (isPending(sessionId, requestId)) {
       // The original is queued or running: its own chunks, under the same request id, answer both.
       log.debug("Session {} request {} is a duplicate of a pending one", sessionId, requestId);
-      observer.duplicate();
+      hooks.onRequest(new RequestEvent(sessionId, requestId, RequestEvent.Kind.DUPLICATE, null));
       return;
     }
     if (queue.getNext() - queue.getHead() >= settings.sessionQueueMax()) {
@@ -343,7 +349,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             .build());
     queue.setNext(queue.getNext() + 1);
     queues.put(sessionId, queue);
-    observer.accepted();
+    hooks.onRequest(new RequestEvent(sessionId, requestId, RequestEvent.Kind.ACCEPTED, null));
     if (!running.containsKey(sessionId) && !ready.containsKey(sessionId)) {
       ready.put(sessionId, 0L);
       startReady(context.currentSystemTimeMs());
@@ -366,7 +372,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     Run run = running.get(sessionId);
     if (run != null && (requestId == null || requestId.equals(run.key.requestId()))) {
       end(run);
-      applyCancelled(run.key, run.output.deltas());
+      hooks.afterRun(run.info, applyCancelled(run.key, run.output.deltas()));
       return;
     }
     SessionQueue queue = queueOf(sessionId);
@@ -376,6 +382,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         && (requestId == null || requestId.equals(head.getRequestId()))) {
       ready.remove(sessionId);
       applyCancelled(new RunKey(sessionId, head.getRequestId(), head.getAttempt(), null), 0);
+      hooks.onRequest(
+          new RequestEvent(sessionId, head.getRequestId(), RequestEvent.Kind.CANCELLED, null));
       return;
     }
     if (requestId != null && cancelQueued(sessionId, requestId)) {
@@ -397,10 +405,10 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           forward(settings.chunksSink(), delta.chunk().getSessionId(), delta.chunk(), now);
         } else if (event instanceof RunEvent.Finished finished) {
           end(run);
-          applyFinal(run, finished, now);
+          hooks.afterRun(run.info, applyFinal(run, finished, now));
         } else if (event instanceof RunEvent.Failed failed) {
           end(run);
-          onFailure(run.key, failed.error(), failed.deltas(), now);
+          hooks.afterRun(run.info, onFailure(run.key, failed.error(), failed.deltas(), now));
         }
       } catch (KafkaException e) {
         throw e; // Kafka's own failures (authorization, fencing) are for Kafka Streams to handle
@@ -411,7 +419,10 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             run.key.sessionId(),
             run.key.requestId(),
             e);
-        failForGood(run.key, e, 0, now);
+        if (running.get(run.key.sessionId()) == run) {
+          end(run);
+        }
+        hooks.afterRun(run.info, failForGood(run.key, e, 0, now));
       }
     }
     startReady(now);
@@ -491,6 +502,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     Optional<StreamingAction> action = actions.named(actionName);
     RunKey key =
         new RunKey(sessionId, request.getRequestId(), attempt, UUID.randomUUID().toString());
+    RunInfo info = new RunInfo(sessionId, request.getRequestId(), attempt, actionName);
     RunOutput output =
         new RunOutput(
             key,
@@ -498,10 +510,11 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             publisher,
             settings.deltaCoalesceMaxChars(),
             events::add,
-            observer);
-    Run run = new Run(key, output);
+            info,
+            hooks);
+    Run run = new Run(key, info, output);
     running.put(sessionId, run);
-    observer.callStarted(attempt);
+    hooks.beforeRun(info);
     if (action.isEmpty()) {
       output.fail(new UnknownAction(actionName, actions.names()));
       return;
@@ -527,7 +540,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
   }
 
-  private void applyFinal(Run run, RunEvent.Finished finished, long now) {
+  private RunOutcome applyFinal(Run run, RunEvent.Finished finished, long now) {
     RunKey key = run.key;
     SessionState next;
     try {
@@ -542,11 +555,11 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
               settings.sessionMaxBytes());
     } catch (StateTooLarge e) {
       // The answer cannot be kept; the request ends here, so it is never asked again.
-      failForGood(key, e, finished.deltas(), now);
-      return;
+      return failForGood(key, e, finished.deltas(), now);
     }
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
+    applied(key, next, StateApplied.Status.COMPLETED);
     Optional<TokenUsage> usage = finished.result().usage();
     Chunk end =
         Chunks.end(
@@ -564,15 +577,20 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             next.getVersion());
     forward(settings.chunksSink(), key.sessionId(), end, now);
     popHead(key.sessionId(), outcome(end));
-    observer.completed(
-        Duration.ofNanos(System.nanoTime() - run.startedNanos), usage.orElse(TokenUsage.NONE));
+    return new RunOutcome.Completed(Duration.ofNanos(System.nanoTime() - run.startedNanos), usage);
   }
 
-  private void onFailure(RunKey key, Throwable error, int deltas, long now) {
+  private void applied(RunKey key, SessionState next, StateApplied.Status status) {
+    hooks.onStateApplied(
+        new StateApplied(key.sessionId(), key.requestId(), next.getVersion(), status));
+  }
+
+  private RunOutcome onFailure(RunKey key, Throwable error, int deltas, long now) {
     SessionQueue queue = queueOf(key.sessionId());
     PendingRequest request = headOf(key.sessionId(), queue);
     if (request == null) {
-      return;
+      ErrorInfo info = Failures.describe(error);
+      return new RunOutcome.Failed(info.getKind(), info.getMessage(), false);
     }
     if (Failures.retriable(error) && request.getFailures() < settings.maxRetries()) {
       int retry = request.getFailures() + 1;
@@ -583,7 +601,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       request.setNotBefore(Instant.ofEpochMilli(due));
       pending.put(QueueKeys.of(key.sessionId(), queue.getHead()), request);
       ready.put(key.sessionId(), due);
-      observer.retried(Failures.kind(error));
+      ErrorInfo info = Failures.describe(error);
       log.info(
           "Session {} request {} attempt {} failed ({}: {}); retry {} of {} in {} ms",
           key.sessionId(),
@@ -594,12 +612,12 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           retry,
           settings.maxRetries(),
           delay);
-      return;
+      return new RunOutcome.Failed(info.getKind(), info.getMessage(), true);
     }
-    failForGood(key, error, deltas, now);
+    return failForGood(key, error, deltas, now);
   }
 
-  private void failForGood(RunKey key, Throwable error, int deltas, long now) {
+  private RunOutcome.Failed failForGood(RunKey key, Throwable error, int deltas, long now) {
     ErrorInfo info = Failures.describe(error);
     log.warn(
         "Session {} request {} failed for good after attempt {}: {}: {}",
@@ -612,6 +630,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         SessionStates.failed(stateOf(key.sessionId()), key, info, Instant.ofEpochMilli(now));
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
+    applied(key, next, StateApplied.Status.FAILED);
     Chunk end =
         Chunks.end(
             key,
@@ -641,15 +660,17 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
               .setTimestamp(Instant.ofEpochMilli(now))
               .build(),
           now);
-      observer.deadLettered("REQUEST_FAILED");
+      hooks.onRequest(
+          new RequestEvent(
+              key.sessionId(), key.requestId(), RequestEvent.Kind.DEAD_LETTERED, "REQUEST_FAILED"));
     }
     popHead(key.sessionId(), outcome(end));
-    observer.failed(info.getKind());
+    return new RunOutcome.Failed(info.getKind(), info.getMessage(), false);
   }
 
-  private void applyCancelled(RunKey key, int deltas) {
+  private RunOutcome applyCancelled(RunKey key, int deltas) {
     popHead(key.sessionId(), recordCancelled(key, deltas));
-    observer.cancelled();
+    return new RunOutcome.Cancelled();
   }
 
   /**
@@ -662,6 +683,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         SessionStates.cancelled(stateOf(key.sessionId()), key, Instant.ofEpochMilli(now));
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
+    applied(key, next, StateApplied.Status.CANCELLED);
     Chunk end =
         Chunks.end(
             key,
@@ -695,7 +717,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     SessionQueue queue = queueOf(sessionId);
     remember(queue, outcome);
     queues.put(sessionId, queue);
-    observer.cancelled();
+    hooks.onRequest(new RequestEvent(sessionId, requestId, RequestEvent.Kind.CANCELLED, null));
     return true;
   }
 
@@ -704,7 +726,6 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     running.remove(run.key.sessionId());
     run.stop();
     slots.release();
-    observer.callEnded();
   }
 
   /**
@@ -832,7 +853,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             .setTimestamp(Instant.ofEpochMilli(context.currentSystemTimeMs()))
             .build(),
         record.timestamp());
-    observer.deadLettered(reason);
+    hooks.onRequest(
+        new RequestEvent(sessionId, requestId, RequestEvent.Kind.DEAD_LETTERED, reason));
   }
 
   private void forward(String child, String key, SpecificRecord value, long timestamp) {

@@ -1,7 +1,7 @@
 package dev.runnel.processor.internal;
 
+import dev.runnel.hook.RunHook;
 import dev.runnel.processor.DeltaPublisher;
-import dev.runnel.processor.ProcessorObserver;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.internal.PendingRequest;
 import dev.runnel.schemas.internal.SessionQueue;
@@ -65,19 +65,19 @@ public final class StreamingActionProcessorSupplier
   private final Actions actions;
   private final Optional<DeltaPublisher> publisher;
   private final CallSlots slots;
-  private final ProcessorObserver observer;
+  private final RunHook hooks;
 
   public StreamingActionProcessorSupplier(
       ProcessorSettings settings,
       Actions actions,
       Optional<DeltaPublisher> publisher,
       CallSlots slots,
-      ProcessorObserver observer) {
+      RunHook hooks) {
     this.settings = settings;
     this.actions = actions;
     this.publisher = publisher;
     this.slots = slots;
-    this.observer = observer;
+    this.hooks = hooks;
   }
 
   static String rerouteTopic(String applicationId) {
@@ -92,7 +92,7 @@ public final class StreamingActionProcessorSupplier
 
   @Override
   public Processor<byte[], byte[], String, SpecificRecord> get() {
-    return new StreamingActionProcessor(settings, actions, publisher, slots, observer);
+    return new StreamingActionProcessor(settings, actions, publisher, slots, hooks);
   }
 
   @Override

@@ -1,0 +1,120 @@
+package dev.runnel.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.runnel.action.ActionInput;
+import dev.runnel.action.ActionSpec;
+import dev.runnel.action.ActionState;
+import dev.runnel.action.BlockingAction;
+import dev.runnel.action.Final;
+import dev.runnel.action.Partials;
+import dev.runnel.action.StateKey;
+import dev.runnel.action.StateUpdate;
+import dev.runnel.action.StreamingAction;
+import dev.runnel.config.RunnelConfig;
+import dev.runnel.schemas.DeadLetter;
+import dev.runnel.schemas.RequestStatus;
+import dev.runnel.schemas.SessionState;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ActionTestDriverTest {
+  static final StateKey<Integer> COUNT = StateKey.of("count", Integer.class);
+  static final StateKey<List<String>> WORDS = StateKey.of("words", new TypeReference<>() {});
+
+  /** Streams each word; counts the runs of the session and keeps the last prompt's words. */
+  static final class Words implements BlockingAction {
+    final CountDownLatch waiting = new CountDownLatch(1);
+
+    @Override
+    public ActionSpec spec() {
+      return new ActionSpec("words", Set.of("count"), Set.of("count", "words"));
+    }
+
+    @Override
+    public Final run(ActionState state, ActionInput input, Partials partials)
+        throws InterruptedException {
+      if (input.prompt().equals("wait")) {
+        waiting.countDown();
+        new CountDownLatch(1).await();
+      }
+      List<String> words = Arrays.asList(input.prompt().split(" "));
+      for (String word : words) {
+        partials.emit(word + " ");
+      }
+      return Final.of(
+          StateUpdate.builder()
+              .set(COUNT, state.get(COUNT).orElse(0) + 1)
+              .set(WORDS, words)
+              .build());
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {RunnelConfig.LANE_IMMEDIATE, RunnelConfig.LANE_TRANSACTIONAL})
+  void runsAnActionAndReadsItsTextAndTypedFields(String lane) {
+    try (ActionTestDriver driver =
+        ActionTestDriver.builder(StreamingAction.blocking(new Words(), 2))
+            .setting(RunnelConfig.DELTA_LANE_CONFIG, lane)
+            .build()) {
+      String first = driver.send("alice", "hello there");
+      SessionState state = driver.awaitFinal("alice", first);
+      String second = driver.send("alice", "and again");
+      driver.awaitFinal("alice", second);
+
+      assertThat(state.getLastStatus()).isEqualTo(RequestStatus.COMPLETED);
+      assertThat(driver.rebuiltText(first)).isEqualTo("hello there ");
+      assertThat(driver.rebuiltText(second)).isEqualTo("and again ");
+      assertThat(driver.field("alice", COUNT)).hasValue(2);
+      assertThat(driver.field("alice", WORDS)).hasValue(List.of("and", "again"));
+      assertThat(driver.states("alice"))
+          .extracting(SessionState::getVersion)
+          .containsExactly(1L, 2L);
+      assertThat(driver.field("alice", StateKey.of("never-set", String.class))).isEmpty();
+      assertThat(driver.latestState("bob")).isEmpty();
+    }
+  }
+
+  @Test
+  void cancelsARunningRequestAndReadsDeadLetters() throws Exception {
+    Words words = new Words();
+    try (ActionTestDriver driver =
+        ActionTestDriver.builder(StreamingAction.blocking(words, 2)).build()) {
+      driver.send("alice", "r0", " ");
+      String request = driver.send("alice", "wait");
+      while (!words.waiting.await(10, TimeUnit.MILLISECONDS)) {
+        driver.advance(Duration.ofMillis(10));
+      }
+      driver.cancel("alice", request);
+
+      assertThat(driver.awaitFinal("alice", request).getLastStatus())
+          .isEqualTo(RequestStatus.CANCELLED);
+      assertThat(driver.deadLetters())
+          .singleElement()
+          .extracting(DeadLetter::getReason)
+          .isEqualTo("EMPTY_PROMPT");
+    }
+  }
+
+  @Test
+  void awaitingARequestThatNeverEndsNamesIt() {
+    try (ActionTestDriver driver =
+        ActionTestDriver.builder(StreamingAction.blocking(new Words(), 2))
+            .awaitLimit(Duration.ofMillis(200))
+            .build()) {
+      assertThatThrownBy(() -> driver.awaitFinal("alice", "never-sent"))
+          .isInstanceOf(AssertionError.class)
+          .hasMessageStartingWith(
+              "session alice applied no outcome of request never-sent within PT0.2S");
+    }
+  }
+}
