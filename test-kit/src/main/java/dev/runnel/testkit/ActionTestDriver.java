@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.streams.StreamsConfig;
@@ -196,17 +197,12 @@ public final class ActionTestDriver implements AutoCloseable {
    *     default) passes first, naming the session and request
    */
   public SessionState awaitFinal(String session, String requestId) {
-    long deadline = System.nanoTime() + awaitLimit.toNanos();
-    while (true) {
-      Optional<SessionState> applied =
-          states(session).stream()
-              .filter(s -> requestId.equals(s.getLastRequestId()))
-              .reduce((first, second) -> second);
-      if (applied.isPresent()) {
-        return applied.get();
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(
+    return awaitFirst(
+        () ->
+            states(session).stream()
+                .filter(s -> requestId.equals(s.getLastRequestId()))
+                .reduce((first, second) -> second),
+        () ->
             "session "
                 + session
                 + " applied no outcome of request "
@@ -215,6 +211,33 @@ public final class ActionTestDriver implements AutoCloseable {
                 + awaitLimit
                 + "; states: "
                 + states(session));
+  }
+
+  /**
+   * Advances time in small steps until the request has streamed a delta, and returns the first; for
+   * a test that cancels a run once it is under way.
+   *
+   * @throws AssertionError when the {@linkplain Builder#awaitLimit limit} passes first, naming the
+   *     request
+   */
+  public Chunk awaitPartial(String requestId) {
+    return awaitFirst(
+        () ->
+            chunks().stream()
+                .filter(c -> c.getRequestId().equals(requestId) && !c.getEnd())
+                .findFirst(),
+        () -> "request " + requestId + " streamed no delta within " + awaitLimit);
+  }
+
+  private <T> T awaitFirst(Supplier<Optional<T>> found, Supplier<String> failure) {
+    long deadline = System.nanoTime() + awaitLimit.toNanos();
+    while (true) {
+      Optional<T> result = found.get();
+      if (result.isPresent()) {
+        return result.get();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(failure.get());
       }
       advance(STEP);
       LockSupport.parkNanos(1_000_000);

@@ -22,7 +22,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -33,8 +32,6 @@ class ActionTestDriverTest {
 
   /** Streams each word; counts the runs of the session and keeps the last prompt's words. */
   static final class Words implements BlockingAction {
-    final CountDownLatch waiting = new CountDownLatch(1);
-
     @Override
     public ActionSpec spec() {
       return new ActionSpec("words", Set.of("count"), Set.of("count", "words"));
@@ -44,7 +41,7 @@ class ActionTestDriverTest {
     public Final run(ActionState state, ActionInput input, Partials partials)
         throws InterruptedException {
       if (input.prompt().equals("wait")) {
-        waiting.countDown();
+        partials.emit("waiting ");
         new CountDownLatch(1).await();
       }
       List<String> words = Arrays.asList(input.prompt().split(" "));
@@ -85,15 +82,12 @@ class ActionTestDriverTest {
   }
 
   @Test
-  void cancelsARunningRequestAndReadsDeadLetters() throws Exception {
-    Words words = new Words();
+  void cancelsARunningRequestAndReadsDeadLetters() {
     try (ActionTestDriver driver =
-        ActionTestDriver.builder(StreamingAction.blocking(words, 2)).build()) {
+        ActionTestDriver.builder(StreamingAction.blocking(new Words(), 2)).build()) {
       driver.send("alice", "r0", " ");
       String request = driver.send("alice", "wait");
-      while (!words.waiting.await(10, TimeUnit.MILLISECONDS)) {
-        driver.advance(Duration.ofMillis(10));
-      }
+      assertThat(driver.awaitPartial(request).getDelta()).isEqualTo("waiting ");
       driver.cancel("alice", request);
 
       assertThat(driver.awaitFinal("alice", request).getLastStatus())

@@ -7,11 +7,13 @@ import dev.runnel.topics.Topics;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -92,11 +94,11 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
     return Map.copyOf(latest);
   }
 
-  /** Prints each session's latest state: version, status, and the conversation. */
+  /** Prints each session's latest state: version, status, the conversation and the fields. */
   public synchronized void printSessions() {
     endLine();
     latest.values().stream()
-        .sorted(java.util.Comparator.comparing(SessionState::getSessionId))
+        .sorted(Comparator.comparing(SessionState::getSessionId))
         .forEach(
             state -> {
               out.printf(
@@ -108,6 +110,11 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
                   state.getUsage().getTotalTokens());
               for (Message message : state.getMessages()) {
                 out.printf("    %-9s %s%n", message.getRole(), message.getContent());
+              }
+              Map<String, String> fields = new TreeMap<>(state.getFields());
+              fields.putAll(state.getJsonFields());
+              if (!fields.isEmpty()) {
+                out.printf("    fields    %s%n", fields);
               }
             });
     out.flush();
@@ -137,10 +144,12 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
       if (chunk.getError() != null) {
         out.printf("[failed: %s]", chunk.getError().getMessage());
       } else {
-        out.printf(
-            "[%s, %s tokens]",
-            chunk.getFinishReason(),
-            chunk.getUsage() == null ? "?" : chunk.getUsage().getCompletionTokens());
+        if (chunk.getUsage() == null) {
+          out.printf("[%s]", chunk.getFinishReason());
+        } else {
+          out.printf(
+              "[%s, %d tokens]", chunk.getFinishReason(), chunk.getUsage().getCompletionTokens());
+        }
       }
       endLine();
     } else {
