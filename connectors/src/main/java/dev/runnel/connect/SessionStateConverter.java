@@ -25,8 +25,9 @@ import org.apache.kafka.connect.storage.Converter;
  * Kafka Connect converter for the values of Runnel's compacted sessions topic. It turns a {@code
  * SessionState} into a flat {@link Struct} that a JDBC sink writes as one row per session: {@code
  * version}, {@code last_request_id}, {@code last_status}, {@code last_error} (JSON), {@code
- * messages} (JSON array), {@code prompt_tokens}, {@code completion_tokens}, {@code total_tokens},
- * {@code fields} (JSON object) and {@code updated_at}. The session id is the record key (use {@code
+ * last_result} (JSON), {@code messages} (JSON array), {@code prompt_tokens}, {@code
+ * completion_tokens}, {@code total_tokens}, {@code fields} (JSON object: every field of the action
+ * with its JSON value) and {@code updated_at}. The session id is the record key (use {@code
  * StringConverter} for keys). A tombstone becomes a null value, which a sink with deletes enabled
  * turns into a delete.
  *

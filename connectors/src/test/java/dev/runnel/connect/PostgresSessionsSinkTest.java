@@ -10,8 +10,10 @@ import dev.runnel.app.Runnel;
 import dev.runnel.app.embedded.EmbeddedKafka;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.connect.internal.SessionRows;
+import dev.runnel.model.ModelException;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.testkit.ScriptedModel;
 import dev.runnel.topics.Topic;
 import dev.runnel.topics.Topics;
 import java.io.InputStream;
@@ -61,6 +63,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class PostgresSessionsSinkTest {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String REJECT = "[[reject]]";
 
   private static PostgresServer postgres;
   private static EmbeddedKafka kafka;
@@ -100,7 +103,7 @@ class PostgresSessionsSinkTest {
     try (Runnel runnel = startRunnel(config, "runnel-" + id, work.resolve("state"));
         ConnectWorker connect = ConnectWorker.start(work, sinkConfig(topics, table))) {
       sendPrompt(topics, "alice", "a-1", "hello");
-      sendPrompt(topics, "bob", "b-1", EchoModel.REJECT + " please");
+      sendPrompt(topics, "bob", "b-1", REJECT + " please");
       sendPrompt(topics, "alice", "a-2", "and now? 你好");
 
       await()
@@ -153,8 +156,23 @@ class PostgresSessionsSinkTest {
     settings.put(RunnelConfig.METRICS_PORT_CONFIG, 0);
     RunnelConfig runnelConfig = new RunnelConfig(settings);
     return Runnel.builder(runnelConfig)
-        .action(ChatModels.chatAction(runnelConfig, new EchoModel()))
+        .action(ChatModels.chatAction(runnelConfig, rejectingOrEchoing()))
         .start();
+  }
+
+  /**
+   * Answers {@code "echo: <prompt>"}; a prompt starting with {@link #REJECT} fails for good with a
+   * bad-request error, as a model endpoint refusing it would.
+   */
+  private static ScriptedModel rejectingOrEchoing() {
+    return ScriptedModel.scripted(
+        call -> {
+          if (call.prompt().startsWith(REJECT)) {
+            call.fail(new ModelException(ModelException.Kind.BAD_REQUEST, "prompt rejected"));
+          } else {
+            call.echo();
+          }
+        });
   }
 
   /** The shipped sink configuration, pointed at the test's topic, database and table. */

@@ -13,6 +13,7 @@ import dev.runnel.gateway.Gateway;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.serde.AvroSerde;
 import dev.runnel.serde.FakeSchemaRegistry;
+import dev.runnel.testkit.ScriptedModel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -82,7 +83,7 @@ class RegistryModeEndToEndTest {
 
       try (Runnel runnel =
               Runnel.builder(config)
-                  .action(ChatModels.chatAction(config, new EchoModel()))
+                  .action(ChatModels.chatAction(config, ScriptedModel.echoing()))
                   .start();
           Gateway gateway = Gateway.start(config)) {
         await().atMost(Duration.ofSeconds(60)).until(gateway::ready);

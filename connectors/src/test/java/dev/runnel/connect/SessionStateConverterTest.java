@@ -43,6 +43,8 @@ class SessionStateConverterTest {
           .setLastError(new ErrorInfo("RATE_LIMITED", "slow down", true))
           .setUsage(new TokenUsage(3L, 5L, 8L))
           .setFields(Map.of("b", "2", "a", "1"))
+          .setJsonFields(Map.of("count", "3", "tags", "[\"x\",\"y\"]"))
+          .setLastResult("{\"score\":0.5}")
           .setUpdatedAt(Instant.ofEpochMilli(1_700_000_000_123L))
           .build();
 
@@ -71,7 +73,9 @@ class SessionStateConverterTest {
     assertThat(row.getInt64("prompt_tokens")).isEqualTo(3L);
     assertThat(row.getInt64("completion_tokens")).isEqualTo(5L);
     assertThat(row.getInt64("total_tokens")).isEqualTo(8L);
-    assertThat(row.getString("fields")).isEqualTo("{\"a\":\"1\",\"b\":\"2\"}");
+    assertThat(row.getString("fields"))
+        .isEqualTo("{\"a\":\"1\",\"b\":\"2\",\"count\":3,\"tags\":[\"x\",\"y\"]}");
+    assertThat(row.getString("last_result")).isEqualTo("{\"score\":0.5}");
     assertThat(row.get("updated_at")).isEqualTo(new Date(1_700_000_000_123L));
   }
 

@@ -13,14 +13,10 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +24,6 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -75,15 +70,13 @@ public final class RunnelDemo {
     resources.push(kafka);
     SimulatedModelServer model = SimulatedModelServer.start();
     resources.push(model);
-    Path stateDir = Files.createTempDirectory("runnel-demo-state-");
-    resources.push(() -> deleteRecursively(stateDir));
 
     Map<String, Object> settings = new HashMap<>();
     settings.put(RunnelConfig.MODEL_PROVIDER_CONFIG, RunnelConfig.PROVIDER_SIMULATED);
     settings.put(RunnelConfig.MODEL_BASE_URL_CONFIG, model.openAiBaseUrl());
     settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "runnel-demo");
-    settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    settings.put(StreamsConfig.STATE_DIR_CONFIG, kafka.stateDirectory("runnel-demo").toString());
     settings.put(RunnelConfig.TOPIC_PARTITIONS_CONFIG, "2");
     settings.put(RunnelConfig.METRICS_BIND_ADDRESS_CONFIG, "127.0.0.1");
     // The default metrics port when nothing else uses it, else 0 (off): the demo must always start.
@@ -149,17 +142,13 @@ public final class RunnelDemo {
     stopped.await();
   }
 
+  /** Returns once the first replies are done or the demo stops (the printer with it). */
   private void awaitFirstReplies(ConsolePrinter printer) throws InterruptedException {
-    long deadline = System.nanoTime() + FIRST_REPLIES_TIMEOUT.toNanos();
-    while (!firstRepliesDone(printer.sessions())) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            "The first replies did not complete within " + FIRST_REPLIES_TIMEOUT);
-      }
-      // The printer thread fills the sessions map; a short poll keeps this loop simple.
-      if (stopped.await(100, TimeUnit.MILLISECONDS)) {
-        return;
-      }
+    long started = System.nanoTime();
+    if (!printer.awaitSessions(RunnelDemo::firstRepliesDone, FIRST_REPLIES_TIMEOUT)
+        && System.nanoTime() - started >= FIRST_REPLIES_TIMEOUT.toNanos()) {
+      throw new IllegalStateException(
+          "The first replies did not complete within " + FIRST_REPLIES_TIMEOUT);
     }
   }
 
@@ -219,16 +208,6 @@ public final class RunnelDemo {
       return probe.getLocalPort();
     } catch (IOException e) {
       return 0;
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

@@ -15,18 +15,13 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -77,13 +72,12 @@ public final class RunExample {
       throws IOException, InterruptedException {
     out.println(
         "Starting an embedded Kafka broker, the simulated model and Runnel with " + example);
-    Path stateDir = Files.createTempDirectory("runnel-example-state-");
     try (EmbeddedKafka kafka = EmbeddedKafka.start();
         SimulatedModelServer simulator = SimulatedModelServer.start()) {
       Map<String, Object> settings = new HashMap<>();
       settings.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
       settings.put(StreamsConfig.APPLICATION_ID_CONFIG, "runnel-example-" + example);
-      settings.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+      settings.put(StreamsConfig.STATE_DIR_CONFIG, kafka.stateDirectory(example).toString());
       settings.put(RunnelConfig.MODEL_PROVIDER_CONFIG, RunnelConfig.PROVIDER_SIMULATED);
       settings.put(RunnelConfig.MODEL_BASE_URL_CONFIG, simulator.openAiBaseUrl());
       settings.put(RunnelConfig.TOPIC_PARTITIONS_CONFIG, "1");
@@ -99,7 +93,7 @@ public final class RunExample {
         printing.start();
         try {
           send(kafka.bootstrapServers(), topics);
-          if (awaitReplies(printer)) {
+          if (printer.awaitSessions(RunExample::bothReplied, TIMEOUT)) {
             printer.printSessions();
             return true;
           }
@@ -114,8 +108,6 @@ public final class RunExample {
           printing.join();
         }
       }
-    } finally {
-      deleteRecursively(stateDir);
     }
   }
 
@@ -142,27 +134,8 @@ public final class RunExample {
     }
   }
 
-  /** True once the session's state holds both replies' finals, false after {@link #TIMEOUT}. */
-  private static boolean awaitReplies(ConsolePrinter printer) throws InterruptedException {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      SessionState state = printer.sessions().get(SESSION);
-      if (state != null && state.getVersion() >= PROMPTS.size()) {
-        return true;
-      }
-      // The printer's thread fills its map of sessions; a short poll keeps this loop simple.
-      Thread.sleep(100);
-    }
-    return false;
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+  private static boolean bothReplied(Map<String, SessionState> sessions) {
+    SessionState state = sessions.get(SESSION);
+    return state != null && state.getVersion() >= PROMPTS.size();
   }
 }

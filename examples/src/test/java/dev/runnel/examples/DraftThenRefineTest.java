@@ -8,6 +8,7 @@ import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatRequest;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.testkit.ActionTestDriver;
+import dev.runnel.testkit.ScriptedModel;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,8 +18,7 @@ class DraftThenRefineTest {
   @ParameterizedTest
   @ValueSource(strings = {RunnelConfig.LANE_IMMEDIATE, RunnelConfig.LANE_TRANSACTIONAL})
   void streamsTheDraftAndItsRefinementAndKeepsTheDraftInState(String lane) {
-    EchoModel model = new EchoModel();
-    try (model;
+    try (ScriptedModel model = ScriptedModel.echoing();
         ActionTestDriver driver =
             ActionTestDriver.builder(StreamingAction.blocking(new DraftThenRefine(model), 2))
                 .setting(RunnelConfig.DELTA_LANE_CONFIG, lane)
@@ -28,14 +28,15 @@ class DraftThenRefineTest {
 
       assertThat(driver.awaitFinal("alice", request).getLastStatus())
           .isEqualTo(RequestStatus.COMPLETED);
-      String draft = "Draft an answer: Why is the sky blue?";
-      String refined = "Improve this draft: " + draft;
+      String draft = "echo: Draft an answer: Why is the sky blue?";
+      String refinePrompt = "Improve this draft: " + draft;
       assertThat(model.calls())
-          .extracting(call -> call.request)
+          .extracting(ScriptedModel.Call::request)
           .containsExactly(
-              new ChatRequest("echo-1", List.of(ChatMessage.user(draft))),
-              new ChatRequest("echo-1", List.of(ChatMessage.user(refined))));
-      assertThat(driver.rebuiltText(request)).isEqualTo(draft + "\n---\n" + refined);
+              new ChatRequest(
+                  "echo-1", List.of(ChatMessage.user("Draft an answer: Why is the sky blue?"))),
+              new ChatRequest("echo-1", List.of(ChatMessage.user(refinePrompt))));
+      assertThat(driver.rebuiltText(request)).isEqualTo(draft + "\n---\necho: " + refinePrompt);
       assertThat(driver.field("alice", DraftThenRefine.DRAFT)).hasValue(draft);
       assertThat(driver.field("alice", DraftThenRefine.DRAFT_CHARS)).hasValue(draft.length());
     }

@@ -9,6 +9,7 @@ import dev.runnel.schemas.Message;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.testkit.ActionTestDriver;
+import dev.runnel.testkit.ScriptedModel;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -17,8 +18,7 @@ class ShoutTest {
 
   @Test
   void shoutsTheReplyAndKeepsTheConversation() {
-    EchoModel model = new EchoModel();
-    try (model;
+    try (ScriptedModel model = ScriptedModel.echoing();
         ActionTestDriver driver =
             ActionTestDriver.builder(StreamingAction.fromPublisher(new Shout(model))).build()) {
       String first = driver.send("alice", "hello there");
@@ -26,27 +26,28 @@ class ShoutTest {
       String second = driver.send("alice", "and café again");
       SessionState state = driver.awaitFinal("alice", second);
 
-      assertThat(driver.rebuiltText(first)).isEqualTo("HELLO THERE");
-      assertThat(driver.rebuiltText(second)).isEqualTo("AND CAFÉ AGAIN");
-      assertThat(model.calls().get(1).request.messages())
+      assertThat(driver.rebuiltText(first)).isEqualTo("ECHO: HELLO THERE");
+      assertThat(driver.rebuiltText(second)).isEqualTo("ECHO: AND CAFÉ AGAIN");
+      assertThat(model.calls().get(1).request().messages())
           .containsExactly(
               ChatMessage.user("hello there"),
-              ChatMessage.assistant("HELLO THERE"),
+              ChatMessage.assistant("ECHO: HELLO THERE"),
               ChatMessage.user("and café again"));
       assertThat(state.getMessages())
           .extracting(Message::getContent)
-          .containsExactly("hello there", "HELLO THERE", "and café again", "AND CAFÉ AGAIN");
+          .containsExactly(
+              "hello there", "ECHO: HELLO THERE", "and café again", "ECHO: AND CAFÉ AGAIN");
       assertThat(driver.field("alice", Shout.SHOUTS)).hasValue(2);
     }
   }
 
   @Test
-  void cancellingTheRunCancelsTheModelCall() {
-    EchoModel model = new EchoModel();
-    try (model;
+  void cancellingTheRunCancelsTheModelCall() throws InterruptedException {
+    try (ScriptedModel model = ScriptedModel.manual();
         ActionTestDriver driver =
             ActionTestDriver.builder(StreamingAction.fromPublisher(new Shout(model))).build()) {
-      String request = driver.send("alice", "wait for it " + EchoModel.HANG);
+      String request = driver.send("alice", "wait for it");
+      model.awaitCall(0).delta("wait ");
       driver.awaitPartial(request);
       driver.cancel("alice", request);
 

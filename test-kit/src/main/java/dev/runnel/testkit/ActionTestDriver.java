@@ -10,7 +10,7 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
-import dev.runnel.state.internal.StateFields;
+import dev.runnel.serde.StateFields;
 import dev.runnel.topics.Topics;
 import java.io.IOException;
 import java.io.UncheckedIOException;

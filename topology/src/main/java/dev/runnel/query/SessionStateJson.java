@@ -2,12 +2,13 @@ package dev.runnel.query;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Message;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
-import dev.runnel.state.internal.StateFields;
+import dev.runnel.serde.StateFields;
 
 /**
  * The JSON form of a {@link SessionState} that the state-query endpoint and the gateway serve.
@@ -42,6 +43,7 @@ public final class SessionStateJson {
           .put("message", error.getMessage())
           .put("retriable", error.getRetriable());
     }
+    node.set("lastResult", StateFields.lastResult(state).orElse(NullNode.getInstance()));
     TokenUsage usage = state.getUsage();
     node.putObject("usage")
         .put("promptTokens", usage.getPromptTokens())

@@ -133,6 +133,43 @@ class TypedStateTest {
   }
 
   @Test
+  void aResultValueIsRecordedAsTheLastResultUntilARunGivesNone() {
+    StreamingAction scorer =
+        action(
+            Set.of(),
+            Set.of(),
+            (state, out) -> {
+              if (state.version() == 0) {
+                out.last(
+                    ActionResult.ofValue(new Profile("Ada", 36)), StateUpdate.builder().build());
+              } else {
+                out.last(result("no value"), StateUpdate.builder().build());
+              }
+            });
+    try (Harness h = harness(scorer)) {
+      h.send("s", "one");
+      h.pump();
+      h.send("s", "two");
+      h.pump();
+
+      List<SessionState> states = h.states("s");
+      assertThat(states.get(0).getLastResult()).isEqualTo("{\"name\":\"Ada\",\"age\":36}");
+      assertThat(SessionStateJson.toJson(states.get(0)).get("lastResult").get("age").asInt())
+          .isEqualTo(36);
+      assertThat(states.get(1).getLastResult()).isNull();
+      assertThat(SessionStateJson.toJson(states.get(1)).get("lastResult").isNull()).isTrue();
+    }
+  }
+
+  @Test
+  void aResultValueJacksonCannotWriteIsAClearError() {
+    Object noProperties = new Object();
+    assertThatThrownBy(() -> ActionResult.ofValue(noProperties))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("result value: cannot write java.lang.Object as JSON");
+  }
+
+  @Test
   void aValueOfTheWrongTypeIsAClearErrorNamingTheFieldAndTypes() {
     StreamingAction wrong =
         action(

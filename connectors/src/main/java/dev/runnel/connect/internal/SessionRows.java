@@ -2,6 +2,7 @@ package dev.runnel.connect.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Message;
@@ -9,6 +10,7 @@ import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
+import dev.runnel.serde.StateFields;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
@@ -23,8 +25,8 @@ import org.apache.kafka.connect.errors.DataException;
 
 /**
  * The flat row a {@link SessionState} becomes in Kafka Connect. Nested parts (the conversation, the
- * action's fields, the last error) are JSON text, so every SQL database stores them and PostgreSQL
- * can cast them to {@code jsonb} in a query.
+ * action's fields, the last error, the last result's value) are JSON text, so every SQL database
+ * stores them and PostgreSQL can cast them to {@code jsonb} in a query.
  */
 public final class SessionRows {
   /** Connect schema of a session row; column names are the field names. */
@@ -38,6 +40,7 @@ public final class SessionRows {
           .field("last_request_id", Schema.OPTIONAL_STRING_SCHEMA)
           .field("last_status", Schema.OPTIONAL_STRING_SCHEMA)
           .field("last_error", Schema.OPTIONAL_STRING_SCHEMA)
+          .field("last_result", Schema.OPTIONAL_STRING_SCHEMA)
           .field("messages", Schema.STRING_SCHEMA)
           .field("prompt_tokens", Schema.INT64_SCHEMA)
           .field("completion_tokens", Schema.INT64_SCHEMA)
@@ -49,7 +52,7 @@ public final class SessionRows {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final TypeReference<List<Map<String, String>>> MESSAGES = new TypeReference<>() {};
-  private static final TypeReference<Map<String, String>> STRINGS = new TypeReference<>() {};
+  private static final TypeReference<Map<String, JsonNode>> FIELDS = new TypeReference<>() {};
 
   private SessionRows() {}
 
@@ -66,11 +69,12 @@ public final class SessionRows {
                 ? null
                 : state.getLastStatus().name().toLowerCase(Locale.ROOT))
         .put("last_error", state.getLastError() == null ? null : json(error(state.getLastError())))
+        .put("last_result", state.getLastResult())
         .put("messages", json(messages(state.getMessages())))
         .put("prompt_tokens", usage.getPromptTokens())
         .put("completion_tokens", usage.getCompletionTokens())
         .put("total_tokens", usage.getTotalTokens())
-        .put("fields", json(new java.util.TreeMap<>(state.getFields())))
+        .put("fields", json(StateFields.read(state)))
         .put("updated_at", Date.from(state.getUpdatedAt()));
   }
 
@@ -95,7 +99,9 @@ public final class SessionRows {
                 (String) e.get("kind"), (String) e.get("message"), (Boolean) e.get("retriable"));
       }
       String status = row.getString("last_status");
-      return SessionState.newBuilder()
+      SessionState.Builder state = SessionState.newBuilder();
+      StateFields.writeAll(JSON.readValue(row.getString("fields"), FIELDS), state);
+      return state
           .setSessionId(row.getString("session_id"))
           .setVersion(row.getInt64("version"))
           .setMessages(messages)
@@ -103,12 +109,12 @@ public final class SessionRows {
           .setLastStatus(
               status == null ? null : RequestStatus.valueOf(status.toUpperCase(Locale.ROOT)))
           .setLastError(lastError)
+          .setLastResult(row.getString("last_result"))
           .setUsage(
               new TokenUsage(
                   row.getInt64("prompt_tokens"),
                   row.getInt64("completion_tokens"),
                   row.getInt64("total_tokens")))
-          .setFields(JSON.readValue(row.getString("fields"), STRINGS))
           .setUpdatedAt(((Date) row.get("updated_at")).toInstant())
           .build();
     } catch (JsonProcessingException | IllegalArgumentException | ClassCastException e) {

@@ -15,6 +15,8 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -37,6 +39,7 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
   // at-least-once duplicates and to see a restarted call.
   private final Map<String, Printed> printed = new HashMap<>();
   private String lineOwner;
+  private boolean stopped;
 
   public ConsolePrinter(String bootstrapServers, Topics topics, PrintStream out) {
     Properties props = new Properties();
@@ -79,6 +82,9 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
                     .deserializer()
                     .deserialize(record.topic(), record.value());
             latest.put(state.getSessionId(), state);
+            synchronized (latest) {
+              latest.notifyAll();
+            }
           }
         }
       }
@@ -86,6 +92,30 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
       // close() asked us to stop.
     } finally {
       consumer.close();
+      synchronized (latest) {
+        stopped = true;
+        latest.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Waits until the latest states seen satisfy {@code done}.
+   *
+   * @return true once they do; false if {@code timeout} passes first or the printer stops
+   */
+  public boolean awaitSessions(Predicate<Map<String, SessionState>> done, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (latest) {
+      while (!done.test(sessions())) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || stopped) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(latest, left);
+      }
+      return true;
     }
   }
 

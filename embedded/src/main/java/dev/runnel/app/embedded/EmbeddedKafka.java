@@ -171,6 +171,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /**
+   * A new empty directory for the state of an application run beside this broker (Kafka Streams'
+   * {@code state.dir}), inside the broker's data directory and deleted with it on {@link #close()}.
+   *
+   * @param name the directory's name, unique among those asked of this broker
+   */
+  public Path stateDirectory(String name) {
+    Path dir = dataDir.resolve("apps").resolve(name);
+    try {
+      return Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create " + dir, e);
+    }
+  }
+
   @Override
   public void close() {
     try {

@@ -1,5 +1,6 @@
 package dev.runnel.processor.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.runnel.action.ActionResult;
 import dev.runnel.action.ActionState;
 import dev.runnel.action.StateUpdate;
@@ -11,7 +12,7 @@ import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
 import dev.runnel.serde.AvroSerde;
-import dev.runnel.state.internal.StateFields;
+import dev.runnel.serde.StateFields;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -83,6 +84,7 @@ final class SessionStates {
     StateFields.write(previous, update.fields(), builder);
     SessionState next =
         builder
+            .setLastResult(result.value().map(JsonNode::toString).orElse(null))
             .setMessages(messages)
             .setDroppedMessages(dropped)
             .setUsage(
@@ -157,6 +159,7 @@ final class SessionStates {
         .setLastRequestId(run.requestId())
         .setLastStatus(status)
         .setLastError(error)
+        .setLastResult(null)
         .setUpdatedAt(now);
   }
 

@@ -23,14 +23,16 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * An instance in its own JVM is killed with SIGKILL while 50 replies are streaming; a new instance
- * takes over and every accepted prompt still ends exactly once.
+ * takes over and every accepted prompt still ends exactly once. Run with the built-in chat (the
+ * callback form) and with a chat in the blocking form ({@link BlockingChatProvider}).
  */
 @Tag("integration")
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -53,11 +55,14 @@ class CrashRecoveryTest {
     env.close();
   }
 
-  @Test
-  void aKilledInstancesRequestsEndExactlyOnceOnTheNextOne(TestInfo info) throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"chat", "dev.runnel.app.it.BlockingChatProvider"})
+  void aKilledInstancesRequestsEndExactlyOnceOnTheNextOne(String action, TestInfo info)
+      throws Exception {
     String id = ItEnvironment.uniqueId(info);
     Map<String, Object> crashing =
         env.settings(id, Files.createDirectories(dir.resolve("a")), RunnelConfig.LANE_IMMEDIATE);
+    crashing.put(RunnelConfig.ACTIONS_CONFIG, action);
     Topics topics = Topics.from(new RunnelConfig(crashing));
     List<String> sessions =
         IntStream.range(0, SESSIONS).mapToObj(i -> String.format("s%02d", i)).toList();
@@ -94,6 +99,7 @@ class CrashRecoveryTest {
         Map<String, Object> next =
             env.settings(
                 id, Files.createDirectories(dir.resolve("b")), RunnelConfig.LANE_IMMEDIATE);
+        next.put(RunnelConfig.ACTIONS_CONFIG, action);
         try (Runnel survivor = ItEnvironment.startInstance(next)) {
           await()
               .atMost(Duration.ofMinutes(2))

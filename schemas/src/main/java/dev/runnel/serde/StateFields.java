@@ -1,4 +1,4 @@
-package dev.runnel.state.internal;
+package dev.runnel.serde;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,13 +7,15 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.runnel.schemas.SessionState;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * The action fields of a {@link SessionState} as JSON values. A string value is kept as plain text
- * in {@code fields}, as every field was before typed state (SessionState v1, v2), so those records
- * and readers that know only {@code fields} keep working for strings; any other value is kept as
- * JSON text in {@code jsonFields}. A name is in at most one of the two.
+ * The action fields of a {@link SessionState} as JSON values, and its last result's value. A string
+ * value is kept as plain text in {@code fields}, as every field was before typed state
+ * (SessionState v1, v2), so those records and readers that know only {@code fields} keep working
+ * for strings; any other value is kept as JSON text in {@code jsonFields}. A name is in at most one
+ * of the two.
  */
 public final class StateFields {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,11 +45,37 @@ public final class StateFields {
     return fields;
   }
 
+  /** The value of the last request's result ({@code lastResult}), if it has one. */
+  public static Optional<JsonNode> lastResult(SessionState state) {
+    if (state.getLastResult() == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(JSON.readTree(state.getLastResult()));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(
+          "the last result of session " + state.getSessionId() + " does not hold JSON text", e);
+    }
+  }
+
   /** Sets fields on a state builder, each moving to the map its new value belongs in. */
   public static void write(
       SessionState previous, Map<String, JsonNode> updates, SessionState.Builder next) {
-    Map<String, String> legacy = new HashMap<>(previous.getFields());
-    Map<String, String> json = new HashMap<>(previous.getJsonFields());
+    split(previous.getFields(), previous.getJsonFields(), updates, next);
+  }
+
+  /** Sets every field of a state that has no earlier fields, each in the map it belongs in. */
+  public static void writeAll(Map<String, JsonNode> fields, SessionState.Builder next) {
+    split(Map.of(), Map.of(), fields, next);
+  }
+
+  private static void split(
+      Map<String, String> previousText,
+      Map<String, String> previousJson,
+      Map<String, JsonNode> updates,
+      SessionState.Builder next) {
+    Map<String, String> legacy = new HashMap<>(previousText);
+    Map<String, String> json = new HashMap<>(previousJson);
     updates.forEach(
         (name, value) -> {
           if (value.isTextual()) {
