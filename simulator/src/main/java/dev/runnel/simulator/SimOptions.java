@@ -22,7 +22,8 @@ final class SimOptions {
           "tokens",
           "duration_ms",
           "split",
-          "wire");
+          "wire",
+          "tool");
   static final Set<String> FAULTS =
       Set.of(
           "none",

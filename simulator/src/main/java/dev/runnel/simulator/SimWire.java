@@ -78,15 +78,92 @@ final class SimWire {
     return e;
   }
 
-  /** Events after the last token. */
-  List<String> closing(boolean length, long promptTokens, long completionTokens) {
+  /** A tool call the reply asks for. */
+  record ToolAsk(String id, String name, String arguments) {}
+
+  /**
+   * Events asking for tools after the last token: each call's first fragment with its id and name,
+   * then its arguments a few characters at a time, as real servers stream them.
+   */
+  List<String> toolCalls(List<ToolAsk> asks) {
+    List<String> events = new ArrayList<>();
+    if (format == Format.ANTHROPIC) {
+      events.add(
+          event(
+              "content_block_stop",
+              JSON.createObjectNode().put("type", "content_block_stop").put("index", 0)));
+    }
+    for (int i = 0; i < asks.size(); i++) {
+      ToolAsk ask = asks.get(i);
+      if (format == Format.OPENAI) {
+        events.add(openAiToolFragment(i, ask, ""));
+        for (String piece : pieces(ask.arguments())) {
+          events.add(openAiToolFragment(i, null, piece));
+        }
+      } else {
+        int block = i + 1;
+        ObjectNode start =
+            JSON.createObjectNode().put("type", "content_block_start").put("index", block);
+        start
+            .putObject("content_block")
+            .put("type", "tool_use")
+            .put("id", ask.id())
+            .put("name", ask.name())
+            .putObject("input");
+        events.add(event("content_block_start", start));
+        for (String piece : pieces(ask.arguments())) {
+          ObjectNode delta =
+              JSON.createObjectNode().put("type", "content_block_delta").put("index", block);
+          delta.putObject("delta").put("type", "input_json_delta").put("partial_json", piece);
+          events.add(event("content_block_delta", delta));
+        }
+        events.add(
+            event(
+                "content_block_stop",
+                JSON.createObjectNode().put("type", "content_block_stop").put("index", block)));
+      }
+    }
+    return events;
+  }
+
+  private String openAiToolFragment(int index, ToolAsk first, String arguments) {
+    ObjectNode chunk = openAiChunk();
+    ObjectNode choice = chunk.putArray("choices").addObject();
+    choice.put("index", 0);
+    ObjectNode call = choice.putObject("delta").putArray("tool_calls").addObject();
+    call.put("index", index);
+    ObjectNode function;
+    if (first != null) {
+      call.put("id", first.id()).put("type", "function");
+      function = call.putObject("function").put("name", first.name());
+    } else {
+      function = call.putObject("function");
+    }
+    function.put("arguments", arguments);
+    choice.putNull("finish_reason");
+    return event(null, chunk);
+  }
+
+  private static List<String> pieces(String text) {
+    List<String> pieces = new ArrayList<>();
+    for (int i = 0; i < text.length(); i += 8) {
+      pieces.add(text.substring(i, Math.min(text.length(), i + 8)));
+    }
+    return pieces;
+  }
+
+  /**
+   * Events after the last token (and the tool calls, when {@code tools}): the finish reason and the
+   * usage.
+   */
+  List<String> closing(boolean length, boolean tools, long promptTokens, long completionTokens) {
     List<String> events = new ArrayList<>();
     if (format == Format.OPENAI) {
       ObjectNode finish = openAiChunk();
       ObjectNode choice = finish.putArray("choices").addObject();
       choice.put("index", 0);
       choice.putObject("delta");
-      choice.put("finish_reason", length ? "length" : "stop");
+      choice.put("finish_reason", tools ? "tool_calls" : length ? "length" : "stop");
       events.add(event(null, finish));
       ObjectNode usage = openAiChunk();
       usage.putArray("choices");
@@ -98,14 +175,16 @@ final class SimWire {
       events.add(event(null, usage));
       events.add(framed(null, List.of("[DONE]")));
     } else {
-      events.add(
-          event(
-              "content_block_stop",
-              JSON.createObjectNode().put("type", "content_block_stop").put("index", 0)));
+      if (!tools) {
+        events.add(
+            event(
+                "content_block_stop",
+                JSON.createObjectNode().put("type", "content_block_stop").put("index", 0)));
+      }
       ObjectNode delta = JSON.createObjectNode().put("type", "message_delta");
       delta
           .putObject("delta")
-          .put("stop_reason", length ? "max_tokens" : "end_turn")
+          .put("stop_reason", tools ? "tool_use" : length ? "max_tokens" : "end_turn")
           .putNull("stop_sequence");
       delta.putObject("usage").put("output_tokens", completionTokens);
       events.add(event("message_delta", delta));

@@ -1,6 +1,7 @@
 package dev.runnel.simulator;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -80,6 +81,10 @@ import org.slf4j.LoggerFactory;
  *       spreads the reply over that time (a 30 s reply: {@code duration_ms=30000}).
  *   <li>{@code split=N}: writes the body N bytes at a time, each its own HTTP chunk, so multi-byte
  *       characters arrive split across reads.
+ *   <li>{@code tool=NAME} (several: {@code tool=a+b}): after the reply's tokens ({@code tokens=0}
+ *       for none) the reply asks for these tools, each one the request offers, their arguments
+ *       streamed in pieces, with finish reason {@code tool_calls} / {@code tool_use}; not when the
+ *       last message is a tool's result, which gets a text reply.
  *   <li>{@code wire=varied}: CRLF line ends, {@code data:} without space, comments, JSON split over
  *       two data lines, and (Anthropic) an unknown event type.
  * </ul>
@@ -284,6 +289,14 @@ public final class SimulatedModelServer implements AutoCloseable {
         recorded.markFinished();
         return;
       }
+      List<SimWire.ToolAsk> toolAsks;
+      try {
+        toolAsks = toolAsks(options, format, json, prompt, ids.incrementAndGet());
+      } catch (IllegalArgumentException e) {
+        respond(ctx, HttpResponseStatus.BAD_REQUEST, errorJson(format, e.getMessage()));
+        recorded.markFinished();
+        return;
+      }
       String model = json.path("model").asText("runnel-sim");
       SimWire wire =
           new SimWire(
@@ -292,7 +305,7 @@ public final class SimulatedModelServer implements AutoCloseable {
               "sim-" + ids.incrementAndGet(),
               model);
       if (!failBeforeStream(ctx, options, wire, recorded)) {
-        new Stream(ctx, recorded, options, wire, json).begin();
+        new Stream(ctx, recorded, options, wire, json, toolAsks).begin();
       }
     }
 
@@ -313,6 +326,67 @@ public final class SimulatedModelServer implements AutoCloseable {
       requests.add(r);
       return r;
     }
+  }
+
+  /**
+   * The tool calls that option {@code tool} asks for ({@code tool=search}, several as {@code
+   * tool=search+weather}), each one of the request's tools; none when the request's last message is
+   * a tool's result, so that the model answers it with text, as an agent loop expects. Each call's
+   * arguments give every string property of the tool's parameters the prompt's text.
+   */
+  private static List<SimWire.ToolAsk> toolAsks(
+      SimOptions options, SimWire.Format format, JsonNode json, String prompt, long id) {
+    if (!options.has("tool") || answersToolResult(json)) {
+      return List.of();
+    }
+    Map<String, JsonNode> offered = new LinkedHashMap<>();
+    for (JsonNode tool : json.path("tools")) {
+      if (format == SimWire.Format.OPENAI) {
+        offered.put(
+            tool.path("function").path("name").asText(), tool.path("function").path("parameters"));
+      } else {
+        offered.put(tool.path("name").asText(), tool.path("input_schema"));
+      }
+    }
+    String text = SimOptions.PROMPT_DIRECTIVE.matcher(prompt).replaceAll("").strip();
+    List<SimWire.ToolAsk> asks = new ArrayList<>();
+    for (String name : options.string("tool", "").split("\\+")) {
+      JsonNode schema = offered.get(name);
+      if (schema == null) {
+        throw new IllegalArgumentException(
+            "simulator option tool="
+                + name
+                + ": the request offers no tool of that name; it offers "
+                + offered.keySet());
+      }
+      ObjectNode arguments = SimWire.JSON.createObjectNode();
+      for (Map.Entry<String, JsonNode> property : schema.path("properties").properties()) {
+        if ("string".equals(property.getValue().path("type").asText())) {
+          arguments.put(property.getKey(), text);
+        }
+      }
+      String prefix = format == SimWire.Format.OPENAI ? "call_" : "toolu_";
+      asks.add(new SimWire.ToolAsk(prefix + id + "_" + asks.size(), name, arguments.toString()));
+    }
+    return asks;
+  }
+
+  /** True when the last message carries a tool's result (OpenAI's role tool, Anthropic's block). */
+  private static boolean answersToolResult(JsonNode json) {
+    JsonNode messages = json.path("messages");
+    if (messages.isEmpty()) {
+      return false;
+    }
+    JsonNode last = messages.get(messages.size() - 1);
+    if ("tool".equals(last.path("role").asText())) {
+      return true;
+    }
+    for (JsonNode block : last.path("content")) {
+      if ("tool_result".equals(block.path("type").asText())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String lastUserMessage(JsonNode json) {
@@ -425,6 +499,7 @@ public final class SimulatedModelServer implements AutoCloseable {
     final int split;
     final String fault;
     final int faultAfter;
+    final List<SimWire.ToolAsk> toolAsks;
     final ChannelFutureListener onClose = f -> clientClosed();
     int next;
     long firstTokenNanos;
@@ -435,8 +510,10 @@ public final class SimulatedModelServer implements AutoCloseable {
         RecordedRequest recorded,
         SimOptions options,
         SimWire wire,
-        JsonNode json) {
+        JsonNode json,
+        List<SimWire.ToolAsk> toolAsks) {
       this.ctx = ctx;
+      this.toolAsks = toolAsks;
       this.recorded = recorded;
       this.options = options;
       this.wire = wire;
@@ -519,7 +596,13 @@ public final class SimulatedModelServer implements AutoCloseable {
           return;
         }
       }
-      for (String e : wire.closing(cutByMaxTokens, promptTokens, tokens.size())) {
+      if (!toolAsks.isEmpty()) {
+        for (String e : wire.toolCalls(toolAsks)) {
+          write(e);
+        }
+      }
+      for (String e :
+          wire.closing(cutByMaxTokens, !toolAsks.isEmpty(), promptTokens, tokens.size())) {
         write(e);
       }
       finish();

@@ -8,7 +8,7 @@ public enum FinishReason {
   LENGTH,
   /** The provider's content filter cut the reply. */
   CONTENT_FILTER,
-  /** The model asked for tools (tool calls are not run by Runnel). */
+  /** The model asked for tools: {@link ChatCompletion#toolCalls()}. */
   TOOL_CALLS,
   /** A reason this version does not know. */
   UNKNOWN

@@ -9,6 +9,12 @@ public interface StreamListener {
   /** A piece of the reply's text, as it arrived (never empty). */
   default void onDelta(String text) {}
 
+  /**
+   * A fragment of a tool call the model is writing ({@link ToolCallDelta}); the merged calls come
+   * with the completion.
+   */
+  default void onToolCall(ToolCallDelta delta) {}
+
   /** The call ended normally; {@code completion.text()} is the concatenation of all deltas. */
   void onComplete(ChatCompletion completion);
 

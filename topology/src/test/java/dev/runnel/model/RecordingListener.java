@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** Test listener: keeps every delta and the single end, and counts ends to catch a second one. */
 public final class RecordingListener implements StreamListener {
   public final List<String> deltas = new CopyOnWriteArrayList<>();
+  public final List<ToolCallDelta> toolCalls = new CopyOnWriteArrayList<>();
   public final CompletableFuture<ChatCompletion> result = new CompletableFuture<>();
   public final AtomicInteger ends = new AtomicInteger();
   public final AtomicInteger deltasAfterEnd = new AtomicInteger();
@@ -21,6 +22,11 @@ public final class RecordingListener implements StreamListener {
       deltasAfterEnd.incrementAndGet();
     }
     deltas.add(text);
+  }
+
+  @Override
+  public void onToolCall(ToolCallDelta delta) {
+    toolCalls.add(delta);
   }
 
   @Override

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -89,5 +90,46 @@ class ResponseLimitsTest {
     assertThat(completion.text()).hasSize(1002).isEqualTo("ab\uD83D\uDE80".repeat(250) + "ab");
     assertThat(listener.text()).isEqualTo(completion.text());
     assertThat(listener.ends.get()).isEqualTo(1);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {RunnelConfig.PROVIDER_OPENAI, RunnelConfig.PROVIDER_ANTHROPIC})
+  void endlessToolCallArgumentsFailAtTheReplyLimit(String provider) throws Exception {
+    boolean openAi = provider.equals(RunnelConfig.PROVIDER_OPENAI);
+    String start =
+        openAi
+            ? "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+                + "\"id\":\"call_1\",\"function\":{\"name\":\"f\",\"arguments\":\"\"}}]}}]}\n\n"
+            : "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+                + "\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\"}}\n\n";
+    String piece =
+        openAi
+            ? "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+                + "\"function\":{\"arguments\":\"[1,2,3,4,\"}}]}}]}\n\n"
+            : "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+                + "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"[1,2,3,4,\"}}\n\n";
+    server.answer(new Answer(200, "text/event-stream", i -> i == 0 ? start : piece));
+    RecordingListener listener = new RecordingListener();
+    model(provider, Map.of(RunnelConfig.REPLY_MAX_CHARS_CONFIG, 1000)).stream(request(), listener);
+
+    ModelException error = listener.error();
+    assertThat(error.kind()).isEqualTo(Kind.PROTOCOL);
+    assertThat(error.getMessage()).contains("tool-call arguments").contains("1000 characters");
+    assertThat(listener.toolCalls.get(0).name()).isEqualTo("f");
+    assertThat(listener.ends.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aToolCallThatSkipsAnIndexIsAProtocolErrorNamingIt() throws Exception {
+    String event =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,"
+            + "\"id\":\"call_2\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}}]}\n\n";
+    server.answer(new Answer(200, "text/event-stream", i -> i == 0 ? event : null));
+    RecordingListener listener = new RecordingListener();
+    model(RunnelConfig.PROVIDER_OPENAI, Map.of()).stream(request(), listener);
+
+    ModelException error = listener.error();
+    assertThat(error.kind()).isEqualTo(Kind.PROTOCOL);
+    assertThat(error.getMessage()).contains("tool call 1 came before tool call 0");
   }
 }

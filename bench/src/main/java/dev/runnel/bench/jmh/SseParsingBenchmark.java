@@ -98,6 +98,11 @@ public class SseParsingBenchmark {
     }
 
     @Override
+    public void toolCall(int index, String id, String name, String arguments) {
+      bh.consume(arguments);
+    }
+
+    @Override
     public void complete(FinishReason finishReason, TokenUsage usage) {
       bh.consume(finishReason);
     }

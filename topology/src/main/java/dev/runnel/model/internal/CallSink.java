@@ -12,6 +12,12 @@ public interface CallSink {
   /** A piece of text; empty pieces are dropped. */
   void delta(String text);
 
+  /**
+   * A fragment of the tool call at {@code index} (0 for the reply's first tool call): its id and
+   * name on the first fragment (null after), and the next piece of its arguments' JSON text.
+   */
+  void toolCall(int index, String id, String name, String arguments);
+
   /** The reply is whole. */
   void complete(FinishReason finishReason, TokenUsage usage);
 

@@ -8,6 +8,8 @@ import dev.runnel.model.ModelException.Kind;
 import dev.runnel.model.ModelTimeouts;
 import dev.runnel.model.StreamListener;
 import dev.runnel.model.TokenUsage;
+import dev.runnel.model.ToolCall;
+import dev.runnel.model.ToolCallDelta;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpClient;
@@ -19,6 +21,7 @@ import java.net.http.HttpResponse.BodySubscribers;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CancellationException;
@@ -50,6 +53,7 @@ final class SseCall implements ChatCall, CallSink {
   private final Executor callbacks;
   private final Redaction redaction;
   private final StringBuilder text = new StringBuilder();
+  private final List<PendingToolCall> toolCalls = new ArrayList<>();
   private final SseParser parser = new SseParser(this::onEvent);
 
   private volatile boolean ended;
@@ -62,6 +66,7 @@ final class SseCall implements ChatCall, CallSink {
   private long startNanos;
   private long lastDeltaNanos;
   private int deltas;
+  private long toolArgumentChars;
 
   SseCall(
       SseProtocol protocol,
@@ -115,6 +120,13 @@ final class SseCall implements ChatCall, CallSink {
   }
 
   private void deliver(String piece) {
+    progressed();
+    text.append(piece);
+    listener.onDelta(piece);
+  }
+
+  /** A text delta or a tool-call fragment arrived. */
+  private void progressed() {
     deltas++;
     lastDeltaNanos = System.nanoTime();
     if (deltas == 1) {
@@ -123,8 +135,51 @@ final class SseCall implements ChatCall, CallSink {
       progressTimer.cancel(false);
       progressTimer = Timers.schedule(onPool(this::checkProgress), timeouts.idle());
     }
-    text.append(piece);
-    listener.onDelta(piece);
+  }
+
+  @Override
+  public void toolCall(int index, String id, String name, String arguments) {
+    if (ended) {
+      return;
+    }
+    if (index < 0 || index > toolCalls.size()) {
+      fail(
+          new ModelException(
+              Kind.PROTOCOL,
+              "tool call "
+                  + index
+                  + " came before tool call "
+                  + toolCalls.size()
+                  + " (each reply's calls are numbered from 0 in order)"));
+      return;
+    }
+    if (index == toolCalls.size()) {
+      if (id == null || id.isEmpty() || name == null || name.isEmpty()) {
+        fail(
+            new ModelException(
+                Kind.PROTOCOL, "tool call " + index + " began without an id and a name"));
+        return;
+      }
+      toolCalls.add(new PendingToolCall(id, name));
+    }
+    String piece = arguments == null ? "" : arguments;
+    toolArgumentChars += piece.length();
+    if (text.length() + toolArgumentChars > maxReplyChars) {
+      fail(
+          new ModelException(
+              Kind.PROTOCOL,
+              "the reply's tool-call arguments pass the reply limit of "
+                  + maxReplyChars
+                  + " characters"));
+      return;
+    }
+    PendingToolCall call = toolCalls.get(index);
+    call.arguments.append(piece);
+    progressed();
+    boolean first = !call.announced;
+    call.announced = true;
+    listener.onToolCall(
+        new ToolCallDelta(index, first ? call.id : null, first ? call.name : null, piece));
   }
 
   /**
@@ -154,7 +209,24 @@ final class SseCall implements ChatCall, CallSink {
     end();
     // The body is left to drain so the connection can be reused; the total timer still closes
     // it if the server never ends the response.
-    listener.onComplete(new ChatCompletion(text.toString(), finishReason, usage));
+    List<ToolCall> calls = new ArrayList<>(toolCalls.size());
+    for (PendingToolCall call : toolCalls) {
+      calls.add(new ToolCall(call.id, call.name, call.arguments.toString()));
+    }
+    listener.onComplete(new ChatCompletion(text.toString(), finishReason, usage, calls));
+  }
+
+  /** A tool call whose fragments are still arriving. */
+  private static final class PendingToolCall {
+    final String id;
+    final String name;
+    final StringBuilder arguments = new StringBuilder();
+    boolean announced;
+
+    PendingToolCall(String id, String name) {
+      this.id = id;
+      this.name = name;
+    }
   }
 
   @Override

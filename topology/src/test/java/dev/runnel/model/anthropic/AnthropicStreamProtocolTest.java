@@ -18,6 +18,7 @@ class AnthropicStreamProtocolTest {
 
   private static final class Sink implements CallSink {
     final List<String> deltas = new ArrayList<>();
+    final List<String> toolCalls = new ArrayList<>();
     FinishReason finish;
     TokenUsage usage;
     ModelException error;
@@ -27,6 +28,11 @@ class AnthropicStreamProtocolTest {
       if (!text.isEmpty()) {
         deltas.add(text);
       }
+    }
+
+    @Override
+    public void toolCall(int index, String id, String name, String arguments) {
+      toolCalls.add(index + "|" + id + "|" + name + "|" + arguments);
     }
 
     @Override
@@ -96,10 +102,16 @@ class AnthropicStreamProtocolTest {
                 "{\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":\"}}"),
             ev("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":2}"),
             ev(
+                "content_block_start",
+                "{\"type\":\"content_block_start\",\"index\":3,\"content_block\":{\"type\":\"tool_use\",\"id\":\"u\",\"name\":\"now\",\"input\":{}}}"),
+            ev("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":3}"),
+            ev(
                 "message_delta",
                 "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":15}}"),
             ev("message_stop", "{\"type\":\"message_stop\"}"));
     assertThat(sink.deltas).containsExactly("你好", " 🌊");
+    assertThat(sink.toolCalls)
+        .containsExactly("0|t|get|", "0|null|null|{\"a\":", "1|u|now|", "1|null|null|{}");
     assertThat(sink.finish).isEqualTo(FinishReason.TOOL_CALLS);
     assertThat(sink.usage).isEqualTo(new TokenUsage(25, 15, 40));
     assertThat(sink.error).isNull();

@@ -19,6 +19,7 @@ class OpenAiStreamProtocolTest {
 
   private static final class Sink implements CallSink {
     final List<String> deltas = new ArrayList<>();
+    final List<String> toolCalls = new ArrayList<>();
     FinishReason finish;
     TokenUsage usage;
     ModelException error;
@@ -28,6 +29,11 @@ class OpenAiStreamProtocolTest {
       if (!text.isEmpty()) {
         deltas.add(text);
       }
+    }
+
+    @Override
+    public void toolCall(int index, String id, String name, String arguments) {
+      toolCalls.add(index + "|" + id + "|" + name + "|" + arguments);
     }
 
     @Override
@@ -74,14 +80,19 @@ class OpenAiStreamProtocolTest {
   }
 
   @Test
-  void toolCallDeltasAreIgnoredAndTheFinishSaysToolCalls() {
+  void parallelToolCallFragmentsKeepTheirIndexAndTheFinishSaysToolCalls() {
     Sink sink =
         feed(
-            "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get\",\"arguments\":\"\"}}]}}]}",
-            "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]}}]}",
+            "{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get\",\"arguments\":\"\"}}]}}]}",
+            "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"a\\\":\"}}]}}]}",
+            "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"call_2\",\"type\":\"function\",\"function\":{\"name\":\"put\",\"arguments\":\"{}\"}}]}}]}",
+            "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"1}\"}}]}}]}",
             "{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}",
             "[DONE]");
     assertThat(sink.deltas).isEmpty();
+    assertThat(sink.toolCalls)
+        .containsExactly(
+            "0|call_1|get|", "0|null|null|{\"a\":", "1|call_2|put|{}", "0|null|null|1}");
     assertThat(sink.finish).isEqualTo(FinishReason.TOOL_CALLS);
   }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatRequest;
+import dev.runnel.model.ToolSpec;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -17,7 +18,10 @@ public final class AnthropicWire {
 
   private AnthropicWire() {}
 
-  /** System messages go to the top-level {@code system} field, which the API requires. */
+  /**
+   * System messages go to the top-level {@code system} field, which the API requires; the request's
+   * tools go to {@code tools}, each with its parameters as {@code input_schema}.
+   */
   public static String requestBody(ChatRequest request) {
     ObjectNode root = JSON.createObjectNode();
     root.put("model", request.model());
@@ -37,6 +41,16 @@ public final class AnthropicWire {
             .addObject()
             .put("role", m.role().name().toLowerCase(Locale.ROOT))
             .put("content", m.content());
+      }
+    }
+    if (!request.tools().isEmpty()) {
+      ArrayNode tools = root.putArray("tools");
+      for (ToolSpec tool : request.tools()) {
+        ObjectNode spec = tools.addObject().put("name", tool.name());
+        if (!tool.description().isEmpty()) {
+          spec.put("description", tool.description());
+        }
+        spec.set("input_schema", tool.parameters());
       }
     }
     root.put("stream", true);

@@ -16,13 +16,14 @@ import dev.runnel.model.internal.SseProtocol;
  * objects, ended by {@code data: [DONE]}.
  *
  * <p>Reads choice 0's {@code delta.content} (null, absent or empty in role-only and final chunks),
+ * its {@code delta.tool_calls} fragments (each with its {@code index}; {@code id} and {@code
+ * function.name} on a call's first fragment, pieces of {@code function.arguments} on every one),
  * its {@code finish_reason}, and {@code usage} from whichever chunk has it (with {@code
  * include_usage} a last chunk with {@code choices: []}). An {@code error} object in a chunk ends
- * the call with the kind its type or code names. Tool-call deltas ({@code delta.tool_calls}, the
- * legacy {@code delta.function_call}) and reasoning deltas ({@code delta.reasoning_content}) are
- * deliberately ignored: Runnel's chat action streams text only, and a reply that stops for tools
- * ends with {@link FinishReason#TOOL_CALLS}. Events of a named type other than {@code message} are
- * ignored, as a browser's {@code onmessage} would.
+ * the call with the kind its type or code names. The legacy {@code delta.function_call} (answering
+ * the deprecated {@code functions} parameter, which Runnel never sends) and reasoning deltas
+ * ({@code delta.reasoning_content}) are deliberately ignored. Events of a named type other than
+ * {@code message} are ignored, as a browser's {@code onmessage} would.
  *
  * <p>If the body ends without {@code [DONE]}, the reply counts as whole when a finish reason
  * arrived (some servers omit the marker), and as a dropped stream otherwise.
@@ -70,9 +71,18 @@ public final class OpenAiStreamProtocol implements SseProtocol {
       if (choice.path("index").asInt(0) != 0) {
         continue;
       }
-      JsonNode content = choice.path("delta").path("content");
+      JsonNode delta = choice.path("delta");
+      JsonNode content = delta.path("content");
       if (content.isTextual()) {
         sink.delta(content.asText());
+      }
+      for (JsonNode call : delta.path("tool_calls")) {
+        JsonNode function = call.path("function");
+        sink.toolCall(
+            call.path("index").asInt(0),
+            textOrNull(call.path("id")),
+            textOrNull(function.path("name")),
+            function.path("arguments").asText(""));
       }
       JsonNode reason = choice.path("finish_reason");
       if (reason.isTextual()) {
@@ -100,6 +110,10 @@ public final class OpenAiStreamProtocol implements SseProtocol {
                   + sink.deltaCount()
                   + " deltas"));
     }
+  }
+
+  private static String textOrNull(JsonNode node) {
+    return node.isTextual() ? node.asText() : null;
   }
 
   static FinishReason finishReason(String reason) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatRequest;
+import dev.runnel.model.ToolSpec;
 import java.util.Locale;
 
 /** The Chat Completions request body. */
@@ -16,7 +17,8 @@ public final class OpenAiWire {
   /**
    * {@code stream: true} with {@code stream_options.include_usage}, so the last chunk before {@code
    * [DONE]} carries the token usage. {@code max_tokens} rather than OpenAI's newer {@code
-   * max_completion_tokens}, because every OpenAI-compatible server understands the former.
+   * max_completion_tokens}, because every OpenAI-compatible server understands the former. The
+   * request's tools go as {@code tools} of type {@code function}.
    */
   public static String requestBody(ChatRequest request) {
     ObjectNode root = JSON.createObjectNode();
@@ -32,6 +34,17 @@ public final class OpenAiWire {
     root.putObject("stream_options").put("include_usage", true);
     if (request.maxTokens() > 0) {
       root.put("max_tokens", request.maxTokens());
+    }
+    if (!request.tools().isEmpty()) {
+      ArrayNode tools = root.putArray("tools");
+      for (ToolSpec tool : request.tools()) {
+        ObjectNode function = tools.addObject().put("type", "function").putObject("function");
+        function.put("name", tool.name());
+        if (!tool.description().isEmpty()) {
+          function.put("description", tool.description());
+        }
+        function.set("parameters", tool.parameters());
+      }
     }
     return root.toString();
   }
