@@ -9,6 +9,8 @@ import dev.runnel.model.FinishReason;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;
 import dev.runnel.model.TokenUsage;
+import dev.runnel.model.ToolCall;
+import dev.runnel.model.ToolCallDelta;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -157,6 +159,8 @@ public final class ScriptedModel implements ChatModel {
     private final ChatRequest request;
     private final StreamListener listener;
     private final StringBuilder text = new StringBuilder();
+    private final List<String[]> toolCalls = new ArrayList<>();
+    private int scriptedToolCalls;
     private int deltas;
     private boolean ended;
     private boolean cancelled;
@@ -205,8 +209,42 @@ public final class ScriptedModel implements ChatModel {
     }
 
     /**
-     * Completes the call with the text of its deltas, {@link FinishReason#STOP}, and a usage that
-     * counts the request's words as prompt tokens and each delta as a completion token.
+     * Sends a fragment of a tool call, as a model asking for a tool does: the first fragment of a
+     * call (the next index) names its id and tool, later ones ({@code id} and {@code name} null)
+     * add to its arguments.
+     */
+    public Call toolCall(int index, String id, String name, String arguments) {
+      ToolCallDelta fragment = new ToolCallDelta(index, id, name, arguments);
+      synchronized (this) {
+        if (index > scriptedToolCalls) {
+          throw new IllegalArgumentException(
+              "tool call " + index + " before tool call " + scriptedToolCalls);
+        }
+        if (index == scriptedToolCalls) {
+          scriptedToolCalls++;
+        }
+      }
+      model.post(
+          () -> {
+            synchronized (this) {
+              if (!ended) {
+                if (index == toolCalls.size()) {
+                  toolCalls.add(new String[] {id, name, ""});
+                }
+                toolCalls.get(index)[2] += arguments;
+                deltas++;
+                listener.onToolCall(fragment);
+              }
+            }
+          });
+      return this;
+    }
+
+    /**
+     * Completes the call with the text of its deltas, a usage that counts the request's words as
+     * prompt tokens and each delta and tool-call fragment as a completion token, and {@link
+     * FinishReason#STOP}, or {@link FinishReason#TOOL_CALLS} with the merged calls when it sent
+     * any.
      */
     public void complete() {
       model.post(
@@ -217,11 +255,14 @@ public final class ScriptedModel implements ChatModel {
                     request.messages().stream()
                         .mapToLong(m -> m.content().split("\\s+").length)
                         .sum();
+                List<ToolCall> calls =
+                    toolCalls.stream().map(c -> new ToolCall(c[0], c[1], c[2])).toList();
                 listener.onComplete(
                     new ChatCompletion(
                         text.toString(),
-                        FinishReason.STOP,
-                        new TokenUsage(prompt, deltas, prompt + deltas)));
+                        calls.isEmpty() ? FinishReason.STOP : FinishReason.TOOL_CALLS,
+                        new TokenUsage(prompt, deltas, prompt + deltas),
+                        calls));
               }
             }
           });

@@ -9,8 +9,11 @@ import dev.runnel.model.ChatCompletion;
 import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatModel;
 import dev.runnel.model.ChatRequest;
+import dev.runnel.model.FinishReason;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;
+import dev.runnel.model.ToolCall;
+import dev.runnel.model.ToolCallDelta;
 import dev.runnel.schemas.SessionState;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +46,29 @@ class ScriptedModelTest {
           .allMatch(name -> name.equals("runnel-scripted-model"))
           .doesNotContain(Thread.currentThread().getName());
       assertThat(model.openCalls()).isZero();
+    }
+  }
+
+  @Test
+  void scriptedToolCallsStreamAsFragmentsAndCompleteMerged() throws Exception {
+    try (ScriptedModel model = ScriptedModel.manual()) {
+      Recorder events = new Recorder();
+      model.stream(HELLO, events);
+
+      model
+          .awaitCall(0)
+          .toolCall(0, "call_1", "search", "{\"q\":")
+          .toolCall(0, null, null, "1}")
+          .complete();
+      ChatCompletion completion = events.completion.get(10, TimeUnit.SECONDS);
+
+      assertThat(events.fragments)
+          .containsExactly(
+              new ToolCallDelta(0, "call_1", "search", "{\"q\":"),
+              new ToolCallDelta(0, null, null, "1}"));
+      assertThat(completion.finishReason()).isEqualTo(FinishReason.TOOL_CALLS);
+      assertThat(completion.toolCalls())
+          .containsExactly(new ToolCall("call_1", "search", "{\"q\":1}"));
     }
   }
 
@@ -113,6 +139,7 @@ class ScriptedModelTest {
   /** Records one call's events and the threads they arrived on. */
   private static final class Recorder implements StreamListener {
     final List<String> deltas = new CopyOnWriteArrayList<>();
+    final List<ToolCallDelta> fragments = new CopyOnWriteArrayList<>();
     final List<String> threads = new CopyOnWriteArrayList<>();
     final CompletableFuture<ChatCompletion> completion = new CompletableFuture<>();
     final CompletableFuture<ModelException> error = new CompletableFuture<>();
@@ -121,6 +148,11 @@ class ScriptedModelTest {
     public void onDelta(String text) {
       threads.add(Thread.currentThread().getName());
       deltas.add(text);
+    }
+
+    @Override
+    public void onToolCall(ToolCallDelta fragment) {
+      fragments.add(fragment);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.runnel.action;
 
+import dev.runnel.model.ToolCallDelta;
+
 /**
  * Where a run reports, like the yields of a Burr streaming action. Calls after the terminal one
  * ({@link #last} or {@link #fail}) are ignored, and a run whose stream {@link #end ends} without a
@@ -9,6 +11,17 @@ public interface ActionOutput {
 
   /** A partial result: a piece of text to publish now. Empty text is ignored. */
   void partial(String delta);
+
+  /**
+   * A fragment of a tool call the model is writing, to publish now as its own chunk record (so a UI
+   * can show "calling search(...)" while the model writes it). Fragments of one call share its
+   * index; the first carries the call's id and name. Outputs that take no tool calls throw {@link
+   * UnsupportedOperationException}; Runnel's own take them in both lanes.
+   */
+  default void toolCall(ToolCallDelta fragment) {
+    throw new UnsupportedOperationException(
+        getClass().getName() + " takes no tool-call fragments, got " + fragment);
+  }
 
   /**
    * The last yield: the final result and the state update. The update may write only the fields the

@@ -1,5 +1,6 @@
 package dev.runnel.action;
 
+import dev.runnel.model.ToolCallDelta;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -25,9 +26,19 @@ final class BlockingAdapter implements StreamingAction {
   public RunningAction start(ActionState state, ActionInput input, ActionOutput output) {
     AtomicBoolean cancelled = new AtomicBoolean();
     Partials partials =
-        text -> {
-          if (!cancelled.get()) {
-            output.partial(text);
+        new Partials() {
+          @Override
+          public void emit(String text) {
+            if (!cancelled.get()) {
+              output.partial(text);
+            }
+          }
+
+          @Override
+          public void toolCall(ToolCallDelta fragment) {
+            if (!cancelled.get()) {
+              output.toolCall(fragment);
+            }
           }
         };
     Future<?> task =

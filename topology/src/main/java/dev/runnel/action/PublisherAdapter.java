@@ -46,6 +46,8 @@ final class PublisherAdapter implements StreamingAction {
               output.last(last.result(), last.update());
             } else if (item instanceof Yield.Partial partial) {
               output.partial(partial.text());
+            } else if (item instanceof Yield.ToolCallPartial fragment) {
+              output.toolCall(fragment.fragment());
             } else {
               output.fail(new NullPointerException("the publisher emitted null"));
             }

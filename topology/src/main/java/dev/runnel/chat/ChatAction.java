@@ -15,6 +15,7 @@ import dev.runnel.model.ChatModel;
 import dev.runnel.model.ChatRequest;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;
+import dev.runnel.model.ToolCallDelta;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -81,6 +82,11 @@ public final class ChatAction implements StreamingAction {
               @Override
               public void onDelta(String text) {
                 output.partial(text);
+              }
+
+              @Override
+              public void onToolCall(ToolCallDelta fragment) {
+                output.toolCall(fragment);
               }
 
               @Override

@@ -8,6 +8,7 @@ import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.ToolCallFragment;
 import dev.runnel.serde.AvroSerde;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -125,6 +126,42 @@ class DeltaCoalescingTest {
     assertThat(records.stream().map(Chunk::getDelta).collect(Collectors.joining())).isEqualTo(text);
     assertThat(h.rebuiltText("r1")).isEqualTo(text);
     assertThat(end.getTextLength()).isEqualTo(text.length());
+  }
+
+  @Test
+  void toolCallFragmentsMergePerCallAmongTheTextWhileARecordIsInFlight() {
+    Harness h = start(Map.of());
+    h.send("s1", "r1", "find it");
+    h.pump();
+    ScriptedModel.Call call = model.lastCall();
+
+    call.delta("Looking ");
+    awaitWritten(1);
+    call.toolCall(0, "call_1", "search", "{\"q\":")
+        .toolCall(0, null, null, "\"kafka\"}")
+        .toolCall(1, "call_2", "clock", "")
+        .toolCall(1, null, null, "{}")
+        .delta("... ")
+        .delta("found");
+    assertThat(producer.history()).hasSize(1);
+    assertThat(producer.completeNext()).isTrue();
+    awaitWritten(4);
+    call.complete();
+    Chunk end = acknowledgeUntilEnd(h);
+
+    List<Chunk> records = written();
+    assertThat(records).extracting(Chunk::getSequence).containsExactly(0, 1, 2, 3);
+    assertThat(records)
+        .extracting(Chunk::getDelta)
+        .containsExactly("Looking ", "", "", "... found");
+    assertThat(records.get(1).getToolCall())
+        .isEqualTo(new ToolCallFragment(0, "call_1", "search", "{\"q\":\"kafka\"}"));
+    assertThat(records.get(2).getToolCall())
+        .isEqualTo(new ToolCallFragment(1, "call_2", "clock", "{}"));
+    assertThat(records.get(3).getToolCall()).isNull();
+    assertThat(end.getSequence()).isEqualTo(4);
+    assertThat(h.rebuiltText("r1")).isEqualTo("Looking ... found");
+    assertThat(end.getTextLength()).isEqualTo("Looking ... found".length());
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.runnel.model.FinishReason;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;
 import dev.runnel.model.TokenUsage;
+import dev.runnel.model.ToolCallDelta;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -113,6 +114,13 @@ final class ScriptedModel implements ChatModel {
       if (!ended) {
         text.append(piece);
         listener.onDelta(piece);
+      }
+      return this;
+    }
+
+    synchronized Call toolCall(int index, String id, String name, String arguments) {
+      if (!ended) {
+        listener.onToolCall(new ToolCallDelta(index, id, name, arguments));
       }
       return this;
     }

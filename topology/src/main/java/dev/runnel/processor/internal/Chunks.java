@@ -4,6 +4,7 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.FinishReason;
 import dev.runnel.schemas.TokenUsage;
+import dev.runnel.schemas.ToolCallFragment;
 import dev.runnel.schemas.internal.RequestOutcome;
 
 /** Builds chunk records. */
@@ -11,14 +12,21 @@ final class Chunks {
   private Chunks() {}
 
   static Chunk delta(RunKey run, int sequence, String text) {
+    return ofRun(run, sequence).setDelta(text).build();
+  }
+
+  /** A record carrying a fragment of a tool call, with empty text. */
+  static Chunk toolCall(RunKey run, int sequence, ToolCallFragment fragment) {
+    return ofRun(run, sequence).setToolCall(fragment).build();
+  }
+
+  private static Chunk.Builder ofRun(RunKey run, int sequence) {
     return Chunk.newBuilder()
         .setSessionId(run.sessionId())
         .setRequestId(run.requestId())
         .setAttempt(run.attempt())
         .setCallId(run.callId())
-        .setSequence(sequence)
-        .setDelta(text)
-        .build();
+        .setSequence(sequence);
   }
 
   /**
@@ -33,12 +41,7 @@ final class Chunks {
       ErrorInfo error,
       Integer textLength,
       long sessionVersion) {
-    return Chunk.newBuilder()
-        .setSessionId(run.sessionId())
-        .setRequestId(run.requestId())
-        .setAttempt(run.attempt())
-        .setCallId(run.callId())
-        .setSequence(deltas)
+    return ofRun(run, deltas)
         .setEnd(true)
         .setFinishReason(reason)
         .setUsage(usage)

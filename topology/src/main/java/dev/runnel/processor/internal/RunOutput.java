@@ -6,10 +6,14 @@ import dev.runnel.action.StateUpdate;
 import dev.runnel.hook.PartialInfo;
 import dev.runnel.hook.RunHook;
 import dev.runnel.hook.RunInfo;
+import dev.runnel.model.ToolCallDelta;
 import dev.runnel.processor.DeltaPublisher;
 import dev.runnel.schemas.Chunk;
+import dev.runnel.schemas.ToolCallFragment;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -26,9 +30,10 @@ import java.util.function.Consumer;
  * acknowledged is merged with the deltas after it into one record, sent when the acknowledgement
  * arrives (or once the merged text reaches {@code coalesceMaxChars}); with nothing in flight a
  * delta goes out at once. So an idle call pays no delay, and a call that streams faster than the
- * broker acknowledges sends about one record per round trip instead of one per delta. Sequence
- * numbers count records, so they stay contiguous from 0 and the end record's sequence is the number
- * of delta records written.
+ * broker acknowledges sends about one record per round trip instead of one per delta. Tool-call
+ * fragments wait and merge the same way, each call's fragments into a record of their own, in the
+ * order they came among the text. Sequence numbers count records, so they stay contiguous from 0
+ * and the end record's sequence is the number of delta records written.
  */
 final class RunOutput implements ActionOutput {
   private final RunKey key;
@@ -45,7 +50,9 @@ final class RunOutput implements ActionOutput {
   private int sequence;
   private int partialChars;
   private int unacknowledged;
-  private final StringBuilder merged = new StringBuilder();
+  // What waits for the acknowledgement of the records in flight, in order.
+  private final List<Waiting> waiting = new ArrayList<>();
+  private int waitingChars;
   private RunEvent terminal;
   private boolean delivered;
   private boolean closed;
@@ -83,29 +90,83 @@ final class RunOutput implements ActionOutput {
       toStreamThread.accept(new RunEvent.Delta(key, Chunks.delta(key, sequence++, delta)));
       return;
     }
-    merged.append(delta);
-    if (unacknowledged == 0 || merged.length() >= coalesceMaxChars) {
-      publishMerged();
+    Waiting last = waiting.isEmpty() ? null : waiting.get(waiting.size() - 1);
+    if (last == null || last.toolCall != null) {
+      last = new Waiting(null);
+      waiting.add(last);
+    }
+    hold(last, delta);
+  }
+
+  @Override
+  public synchronized void toolCall(ToolCallDelta fragment) {
+    Objects.requireNonNull(fragment, "fragment");
+    if (closed || terminal != null || (fragment.id() == null && fragment.arguments().isEmpty())) {
+      return; // a fragment that names no call and adds nothing is no record
+    }
+    ToolCallFragment record =
+        new ToolCallFragment(fragment.index(), fragment.id(), fragment.name(), "");
+    if (publisher.isEmpty()) {
+      record.setArguments(fragment.arguments());
+      toStreamThread.accept(new RunEvent.Delta(key, Chunks.toolCall(key, sequence++, record)));
+      return;
+    }
+    Waiting last = waiting.isEmpty() ? null : waiting.get(waiting.size() - 1);
+    if (last == null
+        || last.toolCall == null
+        || last.toolCall.getIndex() != fragment.index()
+        || fragment.id() != null) {
+      last = new Waiting(record);
+      waiting.add(last);
+    }
+    hold(last, fragment.arguments());
+  }
+
+  /** Adds text to a waiting record, and sends what waits when nothing is in flight. */
+  private void hold(Waiting record, String text) {
+    record.text.append(text);
+    waitingChars += text.length();
+    if (unacknowledged == 0 || waitingChars >= coalesceMaxChars) {
+      publishWaiting();
     }
   }
 
-  /** Sends what has merged as one record; it may be acknowledged before this returns. */
-  private void publishMerged() {
-    if (merged.isEmpty()) {
-      return;
+  /** Sends what waits, a record each; they may be acknowledged before this returns. */
+  private void publishWaiting() {
+    List<Waiting> records = List.copyOf(waiting);
+    waiting.clear();
+    waitingChars = 0;
+    // Counted before any is sent: an acknowledgement that arrives at once must not find nothing
+    // in flight while later records of this batch are still unsent.
+    unacknowledged += records.size();
+    for (Waiting record : records) {
+      Chunk chunk;
+      if (record.toolCall == null) {
+        chunk = Chunks.delta(key, sequence++, record.text.toString());
+      } else {
+        record.toolCall.setArguments(record.text.toString());
+        chunk = Chunks.toolCall(key, sequence++, record.toolCall);
+      }
+      publisher.orElseThrow().send(chunk).whenComplete((ok, error) -> acknowledged(error));
     }
-    Chunk chunk = Chunks.delta(key, sequence++, merged.toString());
-    merged.setLength(0);
-    unacknowledged++;
-    publisher.orElseThrow().send(chunk).whenComplete((ok, error) -> acknowledged(error));
+  }
+
+  /** A record not yet sent: merged text, or a tool call's merged fragments. */
+  private static final class Waiting {
+    final ToolCallFragment toolCall;
+    final StringBuilder text = new StringBuilder();
+
+    Waiting(ToolCallFragment toolCall) {
+      this.toolCall = toolCall;
+    }
   }
 
   /**
-   * Sends what has merged before a terminal event is taken, so the end record counts it; false when
-   * that send failed at once and the attempt has already failed.
+   * Sends what waits before a terminal event is taken, so the end record counts it; false when that
+   * send failed at once and the attempt has already failed.
    */
   private boolean flushBeforeTerminal() {
-    publishMerged();
+    publishWaiting();
     return !delivered;
   }
 
@@ -165,14 +226,14 @@ final class RunOutput implements ActionOutput {
   }
 
   /**
-   * Ignores everything the run reports from now on. What has merged is sent first, as it would have
-   * been without coalescing, so {@link #deltas()} counts every delta the run reported.
+   * Ignores everything the run reports from now on. What waits is sent first, as it would have been
+   * without coalescing, so {@link #deltas()} counts every delta the run reported.
    */
   synchronized void close() {
     boolean flush = !closed && !delivered && publisher.isPresent();
     closed = true;
     if (flush) {
-      publishMerged();
+      publishWaiting();
     }
   }
 
@@ -192,12 +253,13 @@ final class RunOutput implements ActionOutput {
         terminal = new RunEvent.Failed(key, new DeltaNotWritten(error), sequence);
       }
       delivered = true;
-      merged.setLength(0);
+      waiting.clear();
+      waitingChars = 0;
       toStreamThread.accept(terminal);
       return;
     }
     if (unacknowledged == 0 && !delivered && !closed) {
-      publishMerged();
+      publishWaiting();
     }
     deliverWhenAcknowledged();
   }
