@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -144,11 +145,11 @@ public final class RunnelDemo {
 
   /** Returns once the first replies are done or the demo stops (the printer with it). */
   private void awaitFirstReplies(ConsolePrinter printer) throws InterruptedException {
-    long started = System.nanoTime();
-    if (!printer.awaitSessions(RunnelDemo::firstRepliesDone, FIRST_REPLIES_TIMEOUT)
-        && System.nanoTime() - started >= FIRST_REPLIES_TIMEOUT.toNanos()) {
+    try {
+      printer.awaitSessions(RunnelDemo::firstRepliesDone, FIRST_REPLIES_TIMEOUT);
+    } catch (TimeoutException e) {
       throw new IllegalStateException(
-          "The first replies did not complete within " + FIRST_REPLIES_TIMEOUT);
+          "The first replies did not complete within " + FIRST_REPLIES_TIMEOUT, e);
     }
   }
 

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -97,6 +98,9 @@ public final class RunExample {
             printer.printSessions();
             return true;
           }
+          System.err.println("The printer stopped before the replies ended");
+          return false;
+        } catch (TimeoutException e) {
           System.err.println(
               "The replies did not end within "
                   + TIMEOUT

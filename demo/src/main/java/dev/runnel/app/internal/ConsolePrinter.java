@@ -16,6 +16,7 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -102,16 +103,20 @@ public final class ConsolePrinter implements Runnable, AutoCloseable {
   /**
    * Waits until the latest states seen satisfy {@code done}.
    *
-   * @return true once they do; false if {@code timeout} passes first or the printer stops
+   * @return true once they do; false if the printer stops first (it was closed)
+   * @throws TimeoutException if {@code timeout} passes first
    */
   public boolean awaitSessions(Predicate<Map<String, SessionState>> done, Duration timeout)
-      throws InterruptedException {
+      throws InterruptedException, TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (latest) {
       while (!done.test(sessions())) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || stopped) {
+        if (stopped) {
           return false;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new TimeoutException("the sessions were not done within " + timeout);
         }
         TimeUnit.NANOSECONDS.timedWait(latest, left);
       }
