@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Message;
+import dev.runnel.schemas.MessageToolCall;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
@@ -36,8 +37,15 @@ class SessionStateConverterTest {
           .setVersion(4)
           .setMessages(
               List.of(
-                  new Message(Role.USER, "hi \"there\"", "r-1"),
-                  new Message(Role.ASSISTANT, "hello", null)))
+                  new Message(Role.USER, "hi \"there\"", "r-1", List.of(), null),
+                  new Message(
+                      Role.ASSISTANT,
+                      "",
+                      "r-1",
+                      List.of(new MessageToolCall("call_1", "clock", "{}")),
+                      null),
+                  new Message(Role.TOOL, "12:00", "r-1", List.of(), "call_1"),
+                  new Message(Role.ASSISTANT, "hello", null, List.of(), null)))
           .setLastRequestId("r-1")
           .setLastStatus(RequestStatus.FAILED)
           .setLastError(new ErrorInfo("RATE_LIMITED", "slow down", true))
@@ -69,6 +77,10 @@ class SessionStateConverterTest {
     assertThat(row.getString("messages"))
         .isEqualTo(
             "[{\"role\":\"user\",\"content\":\"hi \\\"there\\\"\",\"request_id\":\"r-1\"},"
+                + "{\"role\":\"assistant\",\"content\":\"\",\"request_id\":\"r-1\","
+                + "\"tool_calls\":[{\"id\":\"call_1\",\"name\":\"clock\",\"arguments\":\"{}\"}]},"
+                + "{\"role\":\"tool\",\"content\":\"12:00\",\"request_id\":\"r-1\","
+                + "\"tool_call_id\":\"call_1\"},"
                 + "{\"role\":\"assistant\",\"content\":\"hello\"}]");
     assertThat(row.getInt64("prompt_tokens")).isEqualTo(3L);
     assertThat(row.getInt64("completion_tokens")).isEqualTo(5L);

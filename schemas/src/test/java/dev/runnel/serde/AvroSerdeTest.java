@@ -44,8 +44,8 @@ class AvroSerdeTest {
             .setVersion(3)
             .setMessages(
                 List.of(
-                    new Message(Role.USER, "hi", "r-1"),
-                    new Message(Role.ASSISTANT, "hello", "r-1")))
+                    new Message(Role.USER, "hi", "r-1", List.of(), null),
+                    new Message(Role.ASSISTANT, "hello", "r-1", List.of(), null)))
             .setUsage(new TokenUsage(3L, 5L, 8L))
             .setUpdatedAt(Instant.ofEpochMilli(1_700_000_000_000L))
             .build();

@@ -74,8 +74,8 @@ class RegistryAvroSerdeTest {
             .setVersion(3)
             .setMessages(
                 List.of(
-                    new Message(Role.USER, "hi", "r-1"),
-                    new Message(Role.ASSISTANT, "hello", "r-1")))
+                    new Message(Role.USER, "hi", "r-1", List.of(), null),
+                    new Message(Role.ASSISTANT, "hello", "r-1", List.of(), null)))
             .setLastRequestId("r-1")
             .setLastStatus(RequestStatus.FAILED)
             .setLastError(new ErrorInfo("RATE_LIMITED", "slow down", true))

@@ -37,11 +37,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -291,6 +293,7 @@ public final class SimulatedModelServer implements AutoCloseable {
       }
       List<SimWire.ToolAsk> toolAsks;
       try {
+        checkToolTurns(format, json.path("messages"));
         toolAsks = toolAsks(options, format, json, prompt, ids.incrementAndGet());
       } catch (IllegalArgumentException e) {
         respond(ctx, HttpResponseStatus.BAD_REQUEST, errorJson(format, e.getMessage()));
@@ -369,6 +372,56 @@ public final class SimulatedModelServer implements AutoCloseable {
       asks.add(new SimWire.ToolAsk(prefix + id + "_" + asks.size(), name, arguments.toString()));
     }
     return asks;
+  }
+
+  /**
+   * Refuses a conversation the provider would refuse: every tool call of an assistant message must
+   * be answered right after it (OpenAI: one {@code role: tool} message per {@code tool_call_id};
+   * Anthropic: one {@code tool_result} block per {@code tool_use} id in the next user message), and
+   * no tool result may answer a call that was not asked for.
+   */
+  private static void checkToolTurns(SimWire.Format format, JsonNode messages) {
+    Set<String> open = new LinkedHashSet<>();
+    for (JsonNode message : messages) {
+      String role = message.path("role").asText();
+      Set<String> answered = new LinkedHashSet<>();
+      Set<String> asked = new LinkedHashSet<>();
+      if (format == SimWire.Format.OPENAI) {
+        if ("tool".equals(role)) {
+          answered.add(message.path("tool_call_id").asText());
+        }
+        for (JsonNode call : message.path("tool_calls")) {
+          asked.add(call.path("id").asText());
+        }
+      } else {
+        for (JsonNode block : message.path("content")) {
+          String type = block.path("type").asText();
+          if ("tool_result".equals(type)) {
+            answered.add(block.path("tool_use_id").asText());
+          } else if ("tool_use".equals(type)) {
+            asked.add(block.path("id").asText());
+          }
+        }
+      }
+      if (format == SimWire.Format.OPENAI && !"tool".equals(role) && !open.isEmpty()) {
+        throw unanswered(open);
+      }
+      for (String id : answered) {
+        if (!open.remove(id)) {
+          throw new IllegalArgumentException(
+              "a tool result answers call '" + id + "', which the message before did not ask for");
+        }
+      }
+      if (format == SimWire.Format.ANTHROPIC && !open.isEmpty()) {
+        throw unanswered(open);
+      }
+      open.addAll(asked);
+    }
+  }
+
+  private static IllegalArgumentException unanswered(Set<String> calls) {
+    return new IllegalArgumentException(
+        "tool calls " + calls + " are not answered right after the message that asked for them");
   }
 
   /** True when the last message carries a tool's result (OpenAI's role tool, Anthropic's block). */

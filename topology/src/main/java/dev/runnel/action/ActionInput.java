@@ -12,6 +12,8 @@ import java.util.Objects;
  * @param prompt the user's prompt, never empty
  * @param model the model asked for, or the configured default
  * @param attributes free-form attributes the producer set on the prompt
+ * @param step the step of the application's run this run is, from 0 (always 0 for an action hosted
+ *     alone); {@code attempt} counts within it
  */
 public record ActionInput(
     String sessionId,
@@ -19,12 +21,27 @@ public record ActionInput(
     int attempt,
     String prompt,
     String model,
-    Map<String, String> attributes) {
+    Map<String, String> attributes,
+    int step) {
   public ActionInput {
     Objects.requireNonNull(sessionId, "sessionId");
     Objects.requireNonNull(requestId, "requestId");
     Objects.requireNonNull(prompt, "prompt");
     Objects.requireNonNull(model, "model");
     attributes = Map.copyOf(attributes);
+    if (step < 0) {
+      throw new IllegalArgumentException("step must not be negative, was " + step);
+    }
+  }
+
+  /** The input of a run that is the first (or only) step of its request. */
+  public ActionInput(
+      String sessionId,
+      String requestId,
+      int attempt,
+      String prompt,
+      String model,
+      Map<String, String> attributes) {
+    this(sessionId, requestId, attempt, prompt, model, attributes, 0);
   }
 }

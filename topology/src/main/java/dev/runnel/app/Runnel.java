@@ -3,6 +3,7 @@ package dev.runnel.app;
 import dev.runnel.action.StreamingAction;
 import dev.runnel.app.internal.StreamsSettings;
 import dev.runnel.app.internal.TopicProvisioner;
+import dev.runnel.application.Application;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.hook.RunHook;
 import dev.runnel.metrics.MetricsServer;
@@ -116,7 +117,7 @@ public final class Runnel implements AutoCloseable {
   /** What an instance hosts and starts beside it. */
   public static final class Builder {
     private final RunnelConfig config;
-    private final List<StreamingAction> actions = new ArrayList<>();
+    private final List<Application> applications = new ArrayList<>();
     private final List<FrontEnd.Factory> frontEnds = new ArrayList<>();
     private final List<RunHook> hooks = new ArrayList<>();
 
@@ -130,7 +131,17 @@ public final class Runnel implements AutoCloseable {
      * instance hosts the actions {@code runnel.actions} names.
      */
     public Builder action(StreamingAction action) {
-      actions.add(Objects.requireNonNull(action, "action"));
+      applications.add(Application.of(Objects.requireNonNull(action, "action")));
+      return this;
+    }
+
+    /**
+     * Hosts {@code application} under its name, as {@link #action} hosts an action (they share one
+     * name space, and the first added is the default); the instance owns its actions and closes
+     * them when it stops.
+     */
+    public Builder application(Application application) {
+      applications.add(Objects.requireNonNull(application, "application"));
       return this;
     }
 
@@ -163,7 +174,7 @@ public final class Runnel implements AutoCloseable {
      * @throws IllegalArgumentException when two actions share a name
      */
     public Runnel start() {
-      if (!actions.isEmpty() && config.originals().containsKey(RunnelConfig.ACTIONS_CONFIG)) {
+      if (!applications.isEmpty() && config.originals().containsKey(RunnelConfig.ACTIONS_CONFIG)) {
         throw new ConfigException(
             RunnelConfig.ACTIONS_CONFIG,
             config.getList(RunnelConfig.ACTIONS_CONFIG),
@@ -171,7 +182,7 @@ public final class Runnel implements AutoCloseable {
       }
       return Runnel.start(
           config,
-          actions.isEmpty() ? ActionProviders.create(config) : List.copyOf(actions),
+          applications.isEmpty() ? ActionProviders.create(config) : List.copyOf(applications),
           List.copyOf(hooks),
           List.copyOf(frontEnds));
     }
@@ -179,14 +190,14 @@ public final class Runnel implements AutoCloseable {
 
   private static Runnel start(
       RunnelConfig config,
-      List<StreamingAction> actions,
+      List<Application> applications,
       List<RunHook> hooks,
       List<FrontEnd.Factory> frontEnds) {
     // Everything opened so far, closed in reverse if a later step fails, so that a failed start
     // (missing topics, a port in use) leaves no threads or connections behind. The actions close
     // after Kafka Streams, which cancels every run when it closes its tasks.
     Deque<AutoCloseable> opened = new ArrayDeque<>();
-    actions.forEach(opened::push);
+    ActionProviders.actionsOf(applications).forEach(opened::push);
     Runnel runnel;
     try {
       Map<String, Object> streamsProps = StreamsSettings.of(config);
@@ -221,7 +232,7 @@ public final class Runnel implements AutoCloseable {
       publisher.ifPresent(opened::push);
       Topology topology =
           RunnelTopology.build(
-              config, actions, publisher, allHooks(metrics, hooks), inputPartitions);
+              config, applications, publisher, allHooks(metrics, hooks), inputPartitions);
       KafkaStreams streams = new KafkaStreams(topology, streamsConfig);
       opened.push(streams);
       queryServer.ifPresent(

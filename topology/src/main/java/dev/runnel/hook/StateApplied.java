@@ -6,7 +6,7 @@ package dev.runnel.hook;
  * @param session the session id
  * @param requestId the request whose outcome it records
  * @param version the state's version
- * @param status how the request ended
+ * @param status how the request ended, or that a step of its application's run finished
  */
 public record StateApplied(String session, String requestId, long version, Status status) {
 
@@ -14,6 +14,8 @@ public record StateApplied(String session, String requestId, long version, Statu
   public enum Status {
     COMPLETED,
     FAILED,
-    CANCELLED
+    CANCELLED,
+    /** A step of an application's run finished and the run goes on with another. */
+    STEP_COMPLETED
   }
 }

@@ -1,6 +1,7 @@
 package dev.runnel.processor;
 
 import dev.runnel.action.StreamingAction;
+import dev.runnel.application.Application;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.hook.RunHook;
 import dev.runnel.processor.internal.Actions;
@@ -58,15 +59,15 @@ public final class RunnelTopology {
       RunnelConfig config, StreamingAction action, Optional<DeltaPublisher> deltaPublisher) {
     return build(
         config,
-        List.of(action),
+        List.of(Application.of(action)),
         deltaPublisher,
         List.of(),
         config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG));
   }
 
   /**
-   * @param actions the actions this instance hosts, each under its spec's name; a prompt that names
-   *     none runs the first
+   * @param applications the applications this instance hosts, each under its name (a single action
+   *     is {@link Application#of} it); a prompt that names none runs the first
    * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
    * @param hooks hear every run, partial result, applied state and arriving record, in order
    * @param inputPartitions the partition count of the prompts and cancellations topics: a record on
@@ -76,7 +77,7 @@ public final class RunnelTopology {
    */
   public static Topology build(
       RunnelConfig config,
-      List<StreamingAction> actions,
+      List<Application> applications,
       Optional<DeltaPublisher> deltaPublisher,
       List<RunHook> hooks,
       int inputPartitions) {
@@ -123,7 +124,7 @@ public final class RunnelTopology {
         .merge(rerouted, Named.as(BY_SESSION))
         .process(
             new StreamingActionProcessorSupplier(
-                settings, new Actions(actions), deltaPublisher, slots, new Hooks(hooks)),
+                settings, new Actions(applications), deltaPublisher, slots, new Hooks(hooks)),
             Named.as(PROCESSOR));
     Topology topology = builder.build();
     topology.addSink(

@@ -9,6 +9,7 @@ import dev.runnel.action.ActionSpec;
 import dev.runnel.action.ActionState;
 import dev.runnel.action.RunningAction;
 import dev.runnel.action.StreamingAction;
+import dev.runnel.application.Application;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import java.util.List;
@@ -54,19 +55,60 @@ class ActionProvidersTest {
             "http://127.0.0.1:9/v1"));
   }
 
+  /** An application provider named by its class name. */
+  public static final class TwoSteps implements ApplicationProvider {
+    @Override
+    public String name() {
+      return "two-steps";
+    }
+
+    @Override
+    public Application create(RunnelConfig config) {
+      NamedByClass actions = new NamedByClass();
+      StreamingAction first = renamed(actions.create(config), "first");
+      StreamingAction second = renamed(actions.create(config), "second");
+      return Application.builder("two-steps")
+          .action(first)
+          .action(second)
+          .entry("first")
+          .transition("first", "second")
+          .halt("second")
+          .build();
+    }
+
+    private static StreamingAction renamed(StreamingAction action, String name) {
+      return new StreamingAction() {
+        @Override
+        public ActionSpec spec() {
+          return new ActionSpec(name, Set.of(), Set.of());
+        }
+
+        @Override
+        public RunningAction start(ActionState state, ActionInput input, ActionOutput output) {
+          return action.start(state, input, output);
+        }
+      };
+    }
+  }
+
   @Test
   void theDefaultIsTheChatActionFoundThroughTheServiceLoader() {
-    List<StreamingAction> created = ActionProviders.create(actions("chat"));
+    List<StreamingAction> created =
+        ActionProviders.actionsOf(ActionProviders.create(actions("chat")));
     assertThat(created).singleElement().isInstanceOf(ChatAction.class);
     created.forEach(StreamingAction::close);
   }
 
   @Test
   void aProviderIsAlsoFoundByItsClassName() {
-    List<StreamingAction> created =
-        ActionProviders.create(actions("chat," + NamedByClass.class.getName()));
-    assertThat(created).extracting(a -> a.spec().name()).containsExactly("chat", "by-class");
-    created.forEach(StreamingAction::close);
+    List<Application> created =
+        ActionProviders.create(
+            actions("chat," + NamedByClass.class.getName() + "," + TwoSteps.class.getName()));
+    assertThat(created)
+        .extracting(Application::name)
+        .containsExactly("chat", "by-class", "two-steps");
+    assertThat(created.get(2).entry()).isEqualTo("first");
+    ActionProviders.actionsOf(created).forEach(StreamingAction::close);
   }
 
   @Test
@@ -74,8 +116,8 @@ class ActionProvidersTest {
     assertThatThrownBy(() -> ActionProviders.create(actions("translate")))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
-            "Invalid value translate for configuration runnel.actions: no action provider of that"
-                + " name on the class path (providers found: [chat]) and no class of that name");
+            "Invalid value translate for configuration runnel.actions: no action or application"
+                + " provider of that name on the class path (providers found: [chat]) and no class of that name");
   }
 
   @Test
@@ -83,8 +125,8 @@ class ActionProvidersTest {
     assertThatThrownBy(() -> ActionProviders.create(actions(String.class.getName())))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
-            "Invalid value java.lang.String for configuration runnel.actions: the class does not"
-                + " implement ActionProvider");
+            "Invalid value java.lang.String for configuration runnel.actions: the class implements"
+                + " neither ActionProvider nor ApplicationProvider");
   }
 
   @Test

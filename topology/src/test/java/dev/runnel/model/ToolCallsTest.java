@@ -19,6 +19,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.common.config.types.Password;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -162,12 +163,136 @@ class ToolCallsTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"openai", "anthropic"})
+  void callsAndTheirResultsGoBackInTheProvidersForm(String provider) throws Exception {
+    String prompt = "Find runnel " + provider;
+    List<ChatMessage> conversation =
+        List.of(
+            ChatMessage.user(prompt),
+            ChatMessage.assistant(
+                "Looking.",
+                List.of(
+                    new ToolCall("call_1", "search", "{\"query\":\"runnel\"}"),
+                    new ToolCall("call_2", "clock", "{}"))),
+            ChatMessage.toolResult("call_1", "3 results"),
+            ChatMessage.toolResult("call_2", "12:00"));
+    RecordingListener listener = new RecordingListener();
+    try (ChatModel model = client(provider)) {
+      model.stream(new ChatRequest("m", conversation, 0, tools()), listener);
+      assertThat(listener.completion().finishReason()).isEqualTo(FinishReason.STOP);
+    }
+
+    JsonNode messages = json(requestContaining(prompt).body()).path("messages");
+    if (provider.equals("openai")) {
+      assertThat(messages).hasSize(4);
+      JsonNode asked = messages.get(1);
+      assertThat(asked.path("content").asText()).isEqualTo("Looking.");
+      assertThat(asked.path("tool_calls"))
+          .extracting(
+              c -> c.path("id").asText(),
+              c -> c.path("type").asText(),
+              c -> c.path("function").path("name").asText(),
+              c -> c.path("function").path("arguments").asText())
+          .containsExactly(
+              tuple("call_1", "function", "search", "{\"query\":\"runnel\"}"),
+              tuple("call_2", "function", "clock", "{}"));
+      assertThat(messages.get(2).toString())
+          .isEqualTo("{\"role\":\"tool\",\"content\":\"3 results\",\"tool_call_id\":\"call_1\"}");
+      assertThat(messages.get(3).path("tool_call_id").asText()).isEqualTo("call_2");
+    } else {
+      // The two results go in one user message, as the Messages API wants them.
+      assertThat(messages).hasSize(3);
+      assertThat(messages.get(1).path("content"))
+          .extracting(b -> b.path("type").asText())
+          .containsExactly("text", "tool_use", "tool_use");
+      assertThat(messages.get(1).path("content").get(1).path("input"))
+          .isEqualTo(JSON.readTree("{\"query\":\"runnel\"}"));
+      assertThat(messages.get(2).path("role").asText()).isEqualTo("user");
+      assertThat(messages.get(2).path("content"))
+          .extracting(b -> b.path("type").asText(), b -> b.path("tool_use_id").asText())
+          .containsExactly(tuple("tool_result", "call_1"), tuple("tool_result", "call_2"));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openai", "anthropic"})
+  void anAssistantMessageWithoutTextSendsNoText(String provider) throws Exception {
+    String prompt = "No text " + provider;
+    List<ChatMessage> conversation =
+        List.of(
+            ChatMessage.user(prompt),
+            ChatMessage.assistant("", List.of(new ToolCall("call_1", "clock", ""))),
+            ChatMessage.toolResult("call_1", "12:00"));
+    RecordingListener listener = new RecordingListener();
+    try (ChatModel model = client(provider)) {
+      model.stream(new ChatRequest("m", conversation, 0, tools()), listener);
+      listener.completion();
+    }
+
+    JsonNode asked = json(requestContaining(prompt).body()).path("messages").get(1);
+    if (provider.equals("openai")) {
+      assertThat(asked.path("content").isNull()).isTrue();
+    } else {
+      assertThat(asked.path("content"))
+          .singleElement()
+          .satisfies(b -> assertThat(b.path("input")).isEqualTo(JSON.readTree("{}")));
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"openai", "anthropic"})
+  void aCallLeftUnansweredIsRefusedAsTheProvidersRefuseIt(String provider) throws Exception {
+    List<ChatMessage> conversation =
+        List.of(
+            ChatMessage.user("Unanswered " + provider),
+            ChatMessage.assistant("", List.of(new ToolCall("call_9", "clock", "{}"))),
+            ChatMessage.user("and?"));
+    RecordingListener listener = new RecordingListener();
+    try (ChatModel model = client(provider)) {
+      model.stream(new ChatRequest("m", conversation, 0, tools()), listener);
+      ModelException error = listener.error();
+
+      assertThat(error.kind()).isEqualTo(ModelException.Kind.BAD_REQUEST);
+      assertThat(error.getMessage())
+          .contains("tool calls [call_9] are not answered right after the message that asked");
+    }
+  }
+
+  @Test
+  void argumentsThatAreNoJsonObjectCannotGoToAnthropicAndTheCallSaysWhy() throws Exception {
+    List<ChatMessage> conversation =
+        List.of(
+            ChatMessage.user("Bad arguments"),
+            ChatMessage.assistant("", List.of(new ToolCall("call_1", "search", "[1,2"))),
+            ChatMessage.toolResult("call_1", "?"));
+    RecordingListener listener = new RecordingListener();
+    try (ChatModel model = client("anthropic")) {
+      model.stream(new ChatRequest("m", conversation, 0, tools()), listener);
+      ModelException error = listener.error();
+
+      assertThat(error.kind()).isEqualTo(ModelException.Kind.BAD_REQUEST);
+      assertThat(error.getMessage())
+          .isEqualTo(
+              "tool call call_1 (search) has arguments that are not a JSON object, which"
+                  + " Anthropic's tool_use input must be");
+    }
+  }
+
   private static JsonNode json(String text) {
     try {
       return JSON.readTree(text);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The request whose conversation holds {@code text} (its last user message may be results). */
+  private static RecordedRequest requestContaining(String text) {
+    return server.requests().stream()
+        .filter(r -> r.body().contains(text))
+        .findFirst()
+        .orElseThrow();
   }
 
   private static RecordedRequest request(String prompt) {

@@ -1,6 +1,7 @@
 package dev.runnel.processor;
 
 import dev.runnel.action.StreamingAction;
+import dev.runnel.application.Application;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.hook.RunHook;
@@ -77,6 +78,19 @@ final class Harness implements AutoCloseable {
       Map<String, Object> settings,
       RecordingDeltaPublisher publisher,
       List<RunHook> hooks) {
+    this(stateDir, settings, publisher, hooks, actions.stream().map(Application::of).toList());
+  }
+
+  Harness(Path stateDir, Application application, Map<String, Object> settings) {
+    this(stateDir, settings, new RecordingDeltaPublisher(), List.of(), List.of(application));
+  }
+
+  private Harness(
+      Path stateDir,
+      Map<String, Object> settings,
+      RecordingDeltaPublisher publisher,
+      List<RunHook> hooks,
+      List<Application> applications) {
     Map<String, Object> all = new HashMap<>();
     all.put(RunnelConfig.RETRY_BACKOFF_INITIAL_MS_CONFIG, 100L);
     all.put(RunnelConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 1_000L);
@@ -92,7 +106,7 @@ final class Harness implements AutoCloseable {
         new TopologyTestDriver(
             RunnelTopology.build(
                 config,
-                actions,
+                applications,
                 config.immediateLane() ? Optional.of(publisher) : Optional.empty(),
                 hooks,
                 config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG)),

@@ -2,6 +2,7 @@ package dev.runnel.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runnel.application.Application;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.processor.internal.Actions;
@@ -45,7 +46,7 @@ class IdlePunctuationTest {
     StreamingActionProcessorSupplier supplier =
         new StreamingActionProcessorSupplier(
             ProcessorSettings.from(config, "chunks", "sessions", "dead-letters"),
-            new Actions(List.of(new ChatAction(ScriptedModel.echoing(), "", 0))),
+            new Actions(List.of(Application.of(new ChatAction(ScriptedModel.echoing(), "", 0)))),
             Optional.empty(),
             new CallSlots(4),
             new Hooks(List.of()));

@@ -169,6 +169,7 @@ class MultipleActionsTest {
                     new RecordingDeltaPublisher(),
                     List.of()))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("two actions are named 'same'; every action of an instance needs its own name");
+        .hasMessage(
+            "two actions or applications are named 'same'; every one an instance hosts needs its own name");
   }
 }

@@ -2,6 +2,7 @@ package dev.runnel.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.runnel.application.Application;
 import dev.runnel.chat.ChatAction;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ModelException;
@@ -53,7 +54,7 @@ class StreamingActionProcessorRecoveryTest {
     StreamingActionProcessorSupplier supplier =
         new StreamingActionProcessorSupplier(
             ProcessorSettings.from(config, "chunks", "sessions", "dead-letters"),
-            new Actions(List.of(new ChatAction(model, "", 0))),
+            new Actions(List.of(Application.of(new ChatAction(model, "", 0)))),
             Optional.empty(),
             new CallSlots(4),
             new Hooks(List.of()));

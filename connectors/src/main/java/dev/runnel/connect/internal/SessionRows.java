@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Message;
+import dev.runnel.schemas.MessageToolCall;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
@@ -51,7 +52,7 @@ public final class SessionRows {
           .build();
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final TypeReference<List<Map<String, String>>> MESSAGES = new TypeReference<>() {};
+  private static final TypeReference<List<Map<String, Object>>> MESSAGES = new TypeReference<>() {};
   private static final TypeReference<Map<String, JsonNode>> FIELDS = new TypeReference<>() {};
 
   private SessionRows() {}
@@ -83,12 +84,18 @@ public final class SessionRows {
     row.validate();
     try {
       List<Message> messages = new ArrayList<>();
-      for (Map<String, String> m : JSON.readValue(row.getString("messages"), MESSAGES)) {
+      for (Map<String, Object> m : JSON.readValue(row.getString("messages"), MESSAGES)) {
+        List<MessageToolCall> calls = new ArrayList<>();
+        for (Map<String, String> call : toolCalls(m.get("tool_calls"))) {
+          calls.add(new MessageToolCall(call.get("id"), call.get("name"), call.get("arguments")));
+        }
         messages.add(
             new Message(
-                Role.valueOf(m.get("role").toUpperCase(Locale.ROOT)),
-                m.get("content"),
-                m.get("request_id")));
+                Role.valueOf(((String) m.get("role")).toUpperCase(Locale.ROOT)),
+                (String) m.get("content"),
+                (String) m.get("request_id"),
+                calls,
+                (String) m.get("tool_call_id")));
       }
       String error = row.getString("last_error");
       ErrorInfo lastError = null;
@@ -122,18 +129,37 @@ public final class SessionRows {
     }
   }
 
-  private static List<Map<String, String>> messages(List<Message> messages) {
-    List<Map<String, String>> out = new ArrayList<>(messages.size());
+  private static List<Map<String, Object>> messages(List<Message> messages) {
+    List<Map<String, Object>> out = new ArrayList<>(messages.size());
     for (Message m : messages) {
-      Map<String, String> entry = new LinkedHashMap<>();
+      Map<String, Object> entry = new LinkedHashMap<>();
       entry.put("role", m.getRole().name().toLowerCase(Locale.ROOT));
       entry.put("content", m.getContent());
       if (m.getRequestId() != null) {
         entry.put("request_id", m.getRequestId());
       }
+      if (!m.getToolCalls().isEmpty()) {
+        List<Map<String, String>> calls = new ArrayList<>();
+        for (MessageToolCall call : m.getToolCalls()) {
+          Map<String, String> c = new LinkedHashMap<>();
+          c.put("id", call.getId());
+          c.put("name", call.getName());
+          c.put("arguments", call.getArguments());
+          calls.add(c);
+        }
+        entry.put("tool_calls", calls);
+      }
+      if (m.getToolCallId() != null) {
+        entry.put("tool_call_id", m.getToolCallId());
+      }
       out.add(entry);
     }
     return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, String>> toolCalls(Object calls) {
+    return calls == null ? List.of() : (List<Map<String, String>>) calls;
   }
 
   private static Map<String, Object> error(ErrorInfo error) {

@@ -3,6 +3,7 @@ package dev.runnel.model.anthropic;
 import dev.runnel.model.ChatCall;
 import dev.runnel.model.ChatModel;
 import dev.runnel.model.ChatRequest;
+import dev.runnel.model.ModelException;
 import dev.runnel.model.ModelTimeouts;
 import dev.runnel.model.StreamListener;
 import dev.runnel.model.anthropic.internal.AnthropicStreamProtocol;
@@ -52,9 +53,15 @@ public final class AnthropicChatModel implements ChatModel {
 
   @Override
   public ChatCall stream(ChatRequest request, StreamListener listener) {
-    HttpRequest.Builder r =
-        http.postJson(endpoint, AnthropicWire.requestBody(request))
-            .header("anthropic-version", API_VERSION);
+    String body;
+    try {
+      body = AnthropicWire.requestBody(request);
+    } catch (IllegalArgumentException e) {
+      // A conversation the Messages API cannot carry (tool arguments that are no JSON object).
+      listener.onError(new ModelException(ModelException.Kind.BAD_REQUEST, e.getMessage()));
+      return () -> {};
+    }
+    HttpRequest.Builder r = http.postJson(endpoint, body).header("anthropic-version", API_VERSION);
     if (apiKey != null && !apiKey.value().isEmpty()) {
       r.header("x-api-key", apiKey.value());
     }

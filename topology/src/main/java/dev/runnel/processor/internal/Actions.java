@@ -1,6 +1,6 @@
 package dev.runnel.processor.internal;
 
-import dev.runnel.action.StreamingAction;
+import dev.runnel.application.Application;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -8,34 +8,36 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The actions one instance hosts, by their spec's name. A prompt names the action it is for, or
- * none: then it runs the first.
+ * The applications one instance hosts, by name (a single action is an application of one step). A
+ * prompt names the application it is for, or none: then it runs the first.
  */
 public final class Actions {
-  private final Map<String, StreamingAction> byName = new LinkedHashMap<>();
+  private final Map<String, Application> byName = new LinkedHashMap<>();
 
   /**
-   * @throws IllegalArgumentException when {@code actions} is empty or two share a name
+   * @throws IllegalArgumentException when {@code applications} is empty or two share a name
    */
-  public Actions(List<StreamingAction> actions) {
-    if (actions.isEmpty()) {
+  public Actions(List<Application> applications) {
+    if (applications.isEmpty()) {
       throw new IllegalArgumentException("an instance needs at least one action");
     }
-    for (StreamingAction action : actions) {
-      String name = action.spec().name();
-      if (byName.putIfAbsent(name, action) != null) {
+    for (Application application : applications) {
+      String name = application.name();
+      if (byName.putIfAbsent(name, application) != null) {
         throw new IllegalArgumentException(
-            "two actions are named '" + name + "'; every action of an instance needs its own name");
+            "two actions or applications are named '"
+                + name
+                + "'; every one an instance hosts needs its own name");
       }
     }
   }
 
-  /** The action a prompt without an action name runs. */
+  /** The application a prompt without an action name runs. */
   String defaultName() {
     return byName.keySet().iterator().next();
   }
 
-  Optional<StreamingAction> named(String name) {
+  Optional<Application> named(String name) {
     return Optional.ofNullable(byName.get(name));
   }
 

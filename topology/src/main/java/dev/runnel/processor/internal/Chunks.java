@@ -26,6 +26,8 @@ final class Chunks {
         .setRequestId(run.requestId())
         .setAttempt(run.attempt())
         .setCallId(run.callId())
+        .setStep(run.step())
+        .setAction(run.action())
         .setSequence(sequence);
   }
 

@@ -40,6 +40,9 @@ final class Failures {
     if (error instanceof StateTooLarge) {
       return "STATE_TOO_LARGE";
     }
+    if (error instanceof ApplicationHalted halted) {
+      return halted.kind();
+    }
     if (error instanceof UnknownAction) {
       return "UNKNOWN_ACTION";
     }

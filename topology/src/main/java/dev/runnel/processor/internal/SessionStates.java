@@ -5,8 +5,10 @@ import dev.runnel.action.ActionResult;
 import dev.runnel.action.ActionState;
 import dev.runnel.action.StateUpdate;
 import dev.runnel.model.ChatMessage;
+import dev.runnel.model.ToolCall;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Message;
+import dev.runnel.schemas.MessageToolCall;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.Role;
 import dev.runnel.schemas.SessionState;
@@ -16,7 +18,9 @@ import dev.runnel.serde.StateFields;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /** The transitions of a session's state: each applied final raises the version by one. */
@@ -45,22 +49,32 @@ final class SessionStates {
   static ActionState view(SessionState state, Set<String> reads) {
     List<ChatMessage> messages = new ArrayList<>(state.getMessages().size());
     for (Message message : state.getMessages()) {
-      messages.add(new ChatMessage(toModel(message.getRole()), message.getContent()));
+      messages.add(toModel(message));
     }
     return ActionState.ofJson(
         state.getSessionId(), state.getVersion(), messages, StateFields.read(state), reads);
   }
 
+  /** A view with every field readable, for an application's transition conditions. */
+  static ActionState fullView(SessionState state) {
+    Set<String> all = new HashSet<>(state.getFields().keySet());
+    all.addAll(state.getJsonFields().keySet());
+    all.add(ActionState.MESSAGES);
+    return view(state, all);
+  }
+
   /**
-   * The state after a completed request: the update's messages appended, then the conversation cut
-   * to {@code maxMessages} and to {@code maxBytes} encoded, oldest messages first; system messages
-   * and the messages just appended are never dropped for size.
+   * The state after a completed request, or a finished step of one ({@code status} {@code
+   * RUNNING}): the update's messages appended, then the conversation cut to {@code maxMessages} and
+   * to {@code maxBytes} encoded, oldest messages first; system messages and the messages just
+   * appended are never dropped for size.
    *
    * @throws StateTooLarge when the state does not fit even so
    */
   static SessionState completed(
       SessionState previous,
       RunKey run,
+      RequestStatus status,
       ActionResult result,
       StateUpdate update,
       Instant now,
@@ -69,7 +83,7 @@ final class SessionStates {
     List<Message> messages = new ArrayList<>(previous.getMessages());
     int appendedFrom = messages.size();
     for (ChatMessage message : update.appendedMessages()) {
-      messages.add(new Message(toSchema(message.role()), message.content(), run.requestId()));
+      messages.add(toSchema(message, run.requestId()));
     }
     long dropped = previous.getDroppedMessages();
     if (messages.size() > maxMessages) {
@@ -80,7 +94,7 @@ final class SessionStates {
     }
     TokenUsage totals = previous.getUsage();
     dev.runnel.model.TokenUsage used = result.usage().orElse(dev.runnel.model.TokenUsage.NONE);
-    SessionState.Builder builder = next(previous, run, RequestStatus.COMPLETED, null, now);
+    SessionState.Builder builder = next(previous, run, status, null, now);
     StateFields.write(previous, update.fields(), builder);
     SessionState next =
         builder
@@ -163,19 +177,38 @@ final class SessionStates {
         .setUpdatedAt(now);
   }
 
-  private static ChatMessage.Role toModel(Role role) {
-    return switch (role) {
-      case SYSTEM -> ChatMessage.Role.SYSTEM;
-      case ASSISTANT -> ChatMessage.Role.ASSISTANT;
-      case USER, UNKNOWN -> ChatMessage.Role.USER;
-    };
+  private static ChatMessage toModel(Message message) {
+    List<ToolCall> calls = new ArrayList<>(message.getToolCalls().size());
+    for (MessageToolCall call : message.getToolCalls()) {
+      calls.add(new ToolCall(call.getId(), call.getName(), call.getArguments()));
+    }
+    ChatMessage.Role role =
+        switch (message.getRole()) {
+          case SYSTEM -> ChatMessage.Role.SYSTEM;
+          case ASSISTANT -> ChatMessage.Role.ASSISTANT;
+          case TOOL -> ChatMessage.Role.TOOL;
+          case USER, UNKNOWN -> ChatMessage.Role.USER;
+        };
+    String callId =
+        role == ChatMessage.Role.TOOL
+            ? Objects.requireNonNullElse(message.getToolCallId(), "")
+            : null;
+    return new ChatMessage(
+        role, message.getContent(), role == ChatMessage.Role.ASSISTANT ? calls : List.of(), callId);
   }
 
-  private static Role toSchema(ChatMessage.Role role) {
-    return switch (role) {
-      case SYSTEM -> Role.SYSTEM;
-      case USER -> Role.USER;
-      case ASSISTANT -> Role.ASSISTANT;
-    };
+  private static Message toSchema(ChatMessage message, String requestId) {
+    List<MessageToolCall> calls = new ArrayList<>(message.toolCalls().size());
+    for (ToolCall call : message.toolCalls()) {
+      calls.add(new MessageToolCall(call.id(), call.name(), call.arguments()));
+    }
+    Role role =
+        switch (message.role()) {
+          case SYSTEM -> Role.SYSTEM;
+          case USER -> Role.USER;
+          case ASSISTANT -> Role.ASSISTANT;
+          case TOOL -> Role.TOOL;
+        };
+    return new Message(role, message.content(), requestId, calls, message.toolCallId());
   }
 }

@@ -3,6 +3,7 @@ package dev.runnel.processor.internal;
 import dev.runnel.action.ActionInput;
 import dev.runnel.action.RunningAction;
 import dev.runnel.action.StreamingAction;
+import dev.runnel.application.Application;
 import dev.runnel.hook.RequestEvent;
 import dev.runnel.hook.RunHook;
 import dev.runnel.hook.RunInfo;
@@ -16,7 +17,9 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Prompt;
+import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.internal.FinishedStep;
 import dev.runnel.schemas.internal.PendingRequest;
 import dev.runnel.schemas.internal.RequestOutcome;
 import dev.runnel.schemas.internal.SessionQueue;
@@ -497,11 +500,21 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     // memory restarts with the process, and either could then name two calls alike. The attempt
     // number is not committed before the call starts, since the callId alone keeps calls apart.
     Prompt prompt = request.getPrompt();
-    // Prompts accepted before actions had names carry none: they are the first action's.
-    String actionName = prompt.getAction() == null ? actions.defaultName() : prompt.getAction();
-    Optional<StreamingAction> action = actions.named(actionName);
+    Optional<Application> application = applicationOf(prompt);
+    // The journal names the step to run; a run that has not finished a step starts at the entry.
+    String actionName =
+        request.getStepAction() != null
+            ? request.getStepAction()
+            : application.map(Application::entry).orElse(applicationName(prompt));
+    Optional<StreamingAction> action = application.flatMap(a -> a.action(actionName));
     RunKey key =
-        new RunKey(sessionId, request.getRequestId(), attempt, UUID.randomUUID().toString());
+        new RunKey(
+            sessionId,
+            request.getRequestId(),
+            attempt,
+            UUID.randomUUID().toString(),
+            request.getStep(),
+            actionName);
     RunInfo info = new RunInfo(sessionId, request.getRequestId(), attempt, actionName);
     RunOutput output =
         new RunOutput(
@@ -515,8 +528,12 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     Run run = new Run(key, info, output);
     running.put(sessionId, run);
     hooks.beforeRun(info);
+    if (application.isEmpty()) {
+      output.fail(new UnknownAction(applicationName(prompt), actions.names()));
+      return;
+    }
     if (action.isEmpty()) {
-      output.fail(new UnknownAction(actionName, actions.names()));
+      output.fail(new UnknownAction(application.get().name(), actionName));
       return;
     }
     ActionInput input =
@@ -526,7 +543,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             attempt,
             prompt.getContent(),
             prompt.getModel(),
-            prompt.getAttributes());
+            prompt.getAttributes(),
+            request.getStep());
     try {
       run.handle =
           action
@@ -542,12 +560,16 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
 
   private RunOutcome applyFinal(Run run, RunEvent.Finished finished, long now) {
     RunKey key = run.key;
+    PendingRequest request = headOf(key.sessionId(), queueOf(key.sessionId()));
+    Optional<Application> application =
+        request == null ? Optional.empty() : applicationOf(request.getPrompt());
     SessionState next;
     try {
       next =
           SessionStates.completed(
               stateOf(key.sessionId()),
               key,
+              RequestStatus.RUNNING,
               finished.result(),
               finished.update(),
               Instant.ofEpochMilli(now),
@@ -557,9 +579,29 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       // The answer cannot be kept; the request ends here, so it is never asked again.
       return failForGood(key, e, finished.deltas(), now);
     }
+    // The first transition that holds names the next step; a halting action without one ends the
+    // run, as does an application deployed without the step's action since.
+    Optional<String> to =
+        application
+            .filter(a -> a.hasTransitions(key.action()))
+            .flatMap(a -> a.next(key.action(), SessionStates.fullView(next)));
+    boolean halts = to.isEmpty() && application.map(a -> a.halts(key.action())).orElse(true);
+    if (halts) {
+      next.setLastStatus(RequestStatus.COMPLETED);
+    }
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
-    applied(key, next, StateApplied.Status.COMPLETED);
+    applied(key, next, halts ? StateApplied.Status.COMPLETED : StateApplied.Status.STEP_COMPLETED);
+    Duration took = Duration.ofNanos(System.nanoTime() - run.startedNanos);
+    if (!halts) {
+      return nextStep(application.get(), request, key, to, finished, next, now)
+          .map(error -> (RunOutcome) failForGood(key, error, finished.deltas(), now))
+          .orElseGet(() -> new RunOutcome.Completed(took, finished.result().usage()));
+    }
+    int earlierText = 0;
+    for (FinishedStep step : request == null ? List.<FinishedStep>of() : request.getJournal()) {
+      earlierText += step.getTextLength();
+    }
     Optional<TokenUsage> usage = finished.result().usage();
     Chunk end =
         Chunks.end(
@@ -573,11 +615,62 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
                             u.promptTokens(), u.completionTokens(), u.totalTokens()))
                 .orElse(null),
             null,
-            finished.textLength(),
+            earlierText + finished.textLength(),
             next.getVersion());
     forward(settings.chunksSink(), key.sessionId(), end, now);
     popHead(key.sessionId(), outcome(end));
-    return new RunOutcome.Completed(Duration.ofNanos(System.nanoTime() - run.startedNanos), usage);
+    return new RunOutcome.Completed(took, usage);
+  }
+
+  /**
+   * Journals a finished step that does not halt and readies the next one, in the transaction that
+   * applied the step's update: once committed, the step is never run again. Returns why the run
+   * cannot go on, if it cannot.
+   */
+  private Optional<ApplicationHalted> nextStep(
+      Application application,
+      PendingRequest request,
+      RunKey key,
+      Optional<String> to,
+      RunEvent.Finished finished,
+      SessionState next,
+      long now) {
+    if (to.isEmpty()) {
+      return Optional.of(ApplicationHalted.noTransition(application.name(), key.action()));
+    }
+    if (key.step() + 1 >= application.maxSteps()) {
+      return Optional.of(ApplicationHalted.stepLimit(application.name(), application.maxSteps()));
+    }
+    List<FinishedStep> journal = new ArrayList<>(request.getJournal());
+    journal.add(
+        FinishedStep.newBuilder()
+            .setStep(key.step())
+            .setAction(key.action())
+            .setAttempt(key.attempt())
+            .setCallId(key.callId())
+            .setDeltas(finished.deltas())
+            .setTextLength(finished.textLength())
+            .setSessionVersion(next.getVersion())
+            .setFinishedAt(Instant.ofEpochMilli(now))
+            .build());
+    request.setJournal(journal);
+    request.setStep(key.step() + 1);
+    request.setStepAction(to.get());
+    request.setAttempt(0);
+    request.setFailures(0);
+    request.setNotBefore(null);
+    pending.put(QueueKeys.of(key.sessionId(), queueOf(key.sessionId()).getHead()), request);
+    ready.put(key.sessionId(), 0L);
+    return Optional.empty();
+  }
+
+  private Optional<Application> applicationOf(Prompt prompt) {
+    return actions.named(applicationName(prompt));
+  }
+
+  /** Prompts accepted before actions had names carry none: they are the first application's. */
+  private String applicationName(Prompt prompt) {
+    return prompt.getAction() == null ? actions.defaultName() : prompt.getAction();
   }
 
   private void applied(RunKey key, SessionState next, StateApplied.Status status) {

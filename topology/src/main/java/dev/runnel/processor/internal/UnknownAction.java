@@ -12,4 +12,9 @@ final class UnknownAction extends RuntimeException {
   UnknownAction(String name, Set<String> hosted) {
     super("action '" + name + "' is not hosted by this instance (actions: " + hosted + ")");
   }
+
+  /** A step's action that the application, as deployed now, no longer has. */
+  UnknownAction(String application, String action) {
+    super("application '" + application + "' has no action '" + action + "' (any more)");
+  }
 }

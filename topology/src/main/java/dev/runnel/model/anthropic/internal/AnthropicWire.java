@@ -1,12 +1,14 @@
 package dev.runnel.model.anthropic.internal;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatRequest;
+import dev.runnel.model.ToolCall;
 import dev.runnel.model.ToolSpec;
-import java.util.Locale;
 import java.util.stream.Collectors;
 
 /** The Messages API request body. */
@@ -20,7 +22,9 @@ public final class AnthropicWire {
 
   /**
    * System messages go to the top-level {@code system} field, which the API requires; the request's
-   * tools go to {@code tools}, each with its parameters as {@code input_schema}.
+   * tools go to {@code tools}, each with its parameters as {@code input_schema}. An assistant
+   * message's tool calls become {@code tool_use} blocks after its text, and the tool messages that
+   * follow become {@code tool_result} blocks of one user message.
    */
   public static String requestBody(ChatRequest request) {
     ObjectNode root = JSON.createObjectNode();
@@ -35,12 +39,44 @@ public final class AnthropicWire {
       root.put("system", system);
     }
     ArrayNode messages = root.putArray("messages");
+    ArrayNode toolResults = null;
     for (ChatMessage m : request.messages()) {
-      if (m.role() != ChatMessage.Role.SYSTEM) {
-        messages
-            .addObject()
-            .put("role", m.role().name().toLowerCase(Locale.ROOT))
-            .put("content", m.content());
+      switch (m.role()) {
+        case SYSTEM -> {}
+        case TOOL -> {
+          // Results of one turn's calls go together, in one user message.
+          if (toolResults == null) {
+            toolResults = messages.addObject().put("role", "user").putArray("content");
+          }
+          toolResults
+              .addObject()
+              .put("type", "tool_result")
+              .put("tool_use_id", m.toolCallId())
+              .put("content", m.content());
+        }
+        case ASSISTANT -> {
+          toolResults = null;
+          if (m.toolCalls().isEmpty()) {
+            messages.addObject().put("role", "assistant").put("content", m.content());
+          } else {
+            ArrayNode blocks = messages.addObject().put("role", "assistant").putArray("content");
+            if (!m.content().isEmpty()) {
+              blocks.addObject().put("type", "text").put("text", m.content());
+            }
+            for (ToolCall call : m.toolCalls()) {
+              blocks
+                  .addObject()
+                  .put("type", "tool_use")
+                  .put("id", call.id())
+                  .put("name", call.name())
+                  .set("input", input(call));
+            }
+          }
+        }
+        case USER -> {
+          toolResults = null;
+          messages.addObject().put("role", "user").put("content", m.content());
+        }
       }
     }
     if (!request.tools().isEmpty()) {
@@ -55,5 +91,29 @@ public final class AnthropicWire {
     }
     root.put("stream", true);
     return root.toString();
+  }
+
+  /**
+   * A tool call's arguments as the JSON object {@code tool_use.input} must be.
+   *
+   * @throws IllegalArgumentException when the model wrote arguments that are not a JSON object
+   */
+  private static JsonNode input(ToolCall call) {
+    JsonNode input;
+    try {
+      input = JSON.readTree(call.arguments().isBlank() ? "{}" : call.arguments());
+    } catch (JsonProcessingException e) {
+      input = null;
+    }
+    if (input == null || !input.isObject()) {
+      throw new IllegalArgumentException(
+          "tool call "
+              + call.id()
+              + " ("
+              + call.name()
+              + ") has arguments that are not a JSON object, which Anthropic's tool_use input must"
+              + " be");
+    }
+    return input;
   }
 }

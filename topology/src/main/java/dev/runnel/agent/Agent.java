@@ -1,0 +1,260 @@
+package dev.runnel.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.runnel.action.ActionInput;
+import dev.runnel.action.ActionOutput;
+import dev.runnel.action.ActionResult;
+import dev.runnel.action.ActionSpec;
+import dev.runnel.action.ActionState;
+import dev.runnel.action.BlockingAction;
+import dev.runnel.action.Final;
+import dev.runnel.action.Partials;
+import dev.runnel.action.RunningAction;
+import dev.runnel.action.StateUpdate;
+import dev.runnel.action.StreamingAction;
+import dev.runnel.application.Application;
+import dev.runnel.model.ChatCall;
+import dev.runnel.model.ChatCompletion;
+import dev.runnel.model.ChatMessage;
+import dev.runnel.model.ChatModel;
+import dev.runnel.model.ChatRequest;
+import dev.runnel.model.ModelException;
+import dev.runnel.model.StreamListener;
+import dev.runnel.model.ToolCall;
+import dev.runnel.model.ToolCallDelta;
+import dev.runnel.model.ToolSpec;
+import dev.runnel.tool.Tool;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The agent loop as an application: the model step calls the model with the conversation and the
+ * tools; when the model asks for tools, the tools step runs them and the model step goes on with
+ * their results, until the model answers without asking for a tool. Every step is a step of the
+ * application (streamed, applied exactly once, journaled): a model call or a tool round that
+ * finished is not run again after a crash.
+ *
+ * <p>The conversation keeps what the providers need to go on: the user's prompt, each assistant
+ * message with its tool calls, and each tool's result as a tool message naming its call; the model
+ * clients write them in their provider's form. A tool that throws, a call to a tool the agent does
+ * not have, and arguments that are not a JSON object are answered to the model as the call's result
+ * ("error: ..."), so that it can recover; the run goes on.
+ */
+public final class Agent {
+  /** The model step's action name. */
+  public static final String MODEL = "model";
+
+  /** The tools step's action name. */
+  public static final String TOOLS = "tools";
+
+  private static final Set<String> CONVERSATION = Set.of(ActionState.MESSAGES);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Agent() {}
+
+  /** An agent that prompts name by {@code name}, asking {@code model}, which it owns. */
+  public static Builder builder(String name, ChatModel model) {
+    return new Builder(name, model);
+  }
+
+  /** Builds the agent's {@link Application}. */
+  public static final class Builder {
+    private final String name;
+    private final ChatModel model;
+    private final Map<String, Tool> tools = new LinkedHashMap<>();
+    private String systemPrompt = "";
+    private int maxTokens;
+    private int maxSteps = Application.DEFAULT_MAX_STEPS;
+
+    private Builder(String name, ChatModel model) {
+      this.name = Objects.requireNonNull(name, "name");
+      this.model = Objects.requireNonNull(model, "model");
+    }
+
+    /** Sent before the conversation on every model call; none unless set. */
+    public Builder systemPrompt(String systemPrompt) {
+      this.systemPrompt = Objects.requireNonNull(systemPrompt, "systemPrompt");
+      return this;
+    }
+
+    /** Upper bound on each reply's tokens; 0 (the default) for the model's. */
+    public Builder maxTokens(int maxTokens) {
+      if (maxTokens < 0) {
+        throw new IllegalArgumentException("maxTokens must not be negative, was " + maxTokens);
+      }
+      this.maxTokens = maxTokens;
+      return this;
+    }
+
+    /** Offers a tool to the model. */
+    public Builder tool(Tool tool) {
+      Objects.requireNonNull(tool, "tool");
+      String toolName = tool.spec().name();
+      if (tools.putIfAbsent(toolName, tool) != null) {
+        throw new IllegalArgumentException(
+            "agent '" + name + "' already has a tool named '" + toolName + "'");
+      }
+      return this;
+    }
+
+    /**
+     * The most steps of one run (model calls and tool rounds together), {@value
+     * Application#DEFAULT_MAX_STEPS} unless set; a run that would take more fails with {@code
+     * STEP_LIMIT}.
+     */
+    public Builder maxSteps(int maxSteps) {
+      this.maxSteps = maxSteps;
+      return this;
+    }
+
+    public Application build() {
+      Map<String, Tool> offered = Map.copyOf(tools);
+      List<ToolSpec> specs = tools.values().stream().map(Tool::spec).toList();
+      return Application.builder(name)
+          .action(new ModelStep(model, systemPrompt, maxTokens, specs))
+          .action(StreamingAction.blocking(new ToolsStep(offered)))
+          .entry(MODEL)
+          .transition(MODEL, TOOLS, state -> !lastToolCalls(state).isEmpty())
+          .transition(TOOLS, MODEL)
+          .halt(MODEL)
+          .maxSteps(maxSteps)
+          .build();
+    }
+  }
+
+  /** The tool calls of the conversation's last message, if it is an assistant's. */
+  private static List<ToolCall> lastToolCalls(ActionState state) {
+    List<ChatMessage> messages = state.messages();
+    return messages.isEmpty() ? List.of() : messages.get(messages.size() - 1).toolCalls();
+  }
+
+  /** One model call, in the callback form: it holds no thread while tokens arrive. */
+  private record ModelStep(
+      ChatModel model, String systemPrompt, int maxTokens, List<ToolSpec> tools)
+      implements StreamingAction {
+    private static final ActionSpec SPEC = new ActionSpec(MODEL, CONVERSATION, CONVERSATION);
+
+    @Override
+    public ActionSpec spec() {
+      return SPEC;
+    }
+
+    @Override
+    public RunningAction start(ActionState state, ActionInput input, ActionOutput output) {
+      List<ChatMessage> messages = new ArrayList<>();
+      if (!systemPrompt.isEmpty()) {
+        messages.add(ChatMessage.system(systemPrompt));
+      }
+      messages.addAll(state.messages());
+      // The run's first step brings the prompt; later ones go on from the tools' results.
+      ChatMessage user = input.step() == 0 ? ChatMessage.user(input.prompt()) : null;
+      if (user != null) {
+        messages.add(user);
+      }
+      ChatCall call =
+          model.stream(
+              new ChatRequest(input.model(), messages, maxTokens, tools),
+              new StreamListener() {
+                @Override
+                public void onDelta(String text) {
+                  output.partial(text);
+                }
+
+                @Override
+                public void onToolCall(ToolCallDelta fragment) {
+                  output.toolCall(fragment);
+                }
+
+                @Override
+                public void onComplete(ChatCompletion completion) {
+                  StateUpdate.Builder update = StateUpdate.builder();
+                  if (user != null) {
+                    update.appendMessages(user);
+                  }
+                  update.appendMessages(
+                      ChatMessage.assistant(completion.text(), completion.toolCalls()));
+                  output.last(
+                      ActionResult.of(completion.text())
+                          .withFinishReason(completion.finishReason())
+                          .withUsage(completion.usage()),
+                      update.build());
+                  output.end();
+                }
+
+                @Override
+                public void onError(ModelException error) {
+                  output.fail(error);
+                  output.end();
+                }
+              });
+      return call::cancel;
+    }
+
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+
+  /** Runs the in-process tools the last assistant message asks for, in order. */
+  private record ToolsStep(Map<String, Tool> tools) implements BlockingAction {
+    private static final ActionSpec SPEC = new ActionSpec(TOOLS, CONVERSATION, CONVERSATION);
+
+    @Override
+    public ActionSpec spec() {
+      return SPEC;
+    }
+
+    @Override
+    public Final run(ActionState state, ActionInput input, Partials partials)
+        throws InterruptedException {
+      List<ToolCall> calls = lastToolCalls(state);
+      if (calls.isEmpty()) {
+        throw new IllegalStateException(
+            "the tools step runs after a model reply that asks for tools; the conversation's last"
+                + " message asks for none");
+      }
+      StateUpdate.Builder update = StateUpdate.builder();
+      for (ToolCall call : calls) {
+        if (Thread.interrupted()) {
+          throw new InterruptedException("the run was cancelled");
+        }
+        update.appendMessages(ChatMessage.toolResult(call.id(), answer(call)));
+      }
+      return new Final(ActionResult.ofPartials(), update.build());
+    }
+
+    private String answer(ToolCall call) throws InterruptedException {
+      Tool tool = tools.get(call.name());
+      if (tool == null) {
+        return "error: there is no tool named '"
+            + call.name()
+            + "' (tools: "
+            + tools.keySet()
+            + ")";
+      }
+      JsonNode arguments;
+      try {
+        arguments = JSON.readTree(call.arguments().isBlank() ? "{}" : call.arguments());
+      } catch (JsonProcessingException e) {
+        arguments = null;
+      }
+      if (arguments == null || !arguments.isObject()) {
+        return "error: the arguments of " + call.name() + " are not a JSON object";
+      }
+      try {
+        return tool.call(arguments);
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        return "error: " + call.name() + " failed: " + e.getMessage();
+      }
+    }
+  }
+}

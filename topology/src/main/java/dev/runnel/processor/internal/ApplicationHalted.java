@@ -1,0 +1,39 @@
+package dev.runnel.processor.internal;
+
+/**
+ * An application's run cannot take its next step: no transition of the finished action holds on the
+ * state ({@code NO_TRANSITION}), or the run reached the application's bound on steps ({@code
+ * STEP_LIMIT}). The finished step's update stays applied; the request fails for good.
+ */
+final class ApplicationHalted extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final String kind;
+
+  private ApplicationHalted(String kind, String message) {
+    super(message);
+    this.kind = kind;
+  }
+
+  static ApplicationHalted noTransition(String application, String action) {
+    return new ApplicationHalted(
+        "NO_TRANSITION",
+        "application '"
+            + application
+            + "': no transition from action '"
+            + action
+            + "' holds on the state it left, and '"
+            + action
+            + "' does not halt");
+  }
+
+  static ApplicationHalted stepLimit(String application, int maxSteps) {
+    return new ApplicationHalted(
+        "STEP_LIMIT",
+        "application '" + application + "' reached its bound of " + maxSteps + " steps");
+  }
+
+  String kind() {
+    return kind;
+  }
+}
