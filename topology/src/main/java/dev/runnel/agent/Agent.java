@@ -4,29 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runnel.action.ActionInput;
-import dev.runnel.action.ActionOutput;
 import dev.runnel.action.ActionResult;
 import dev.runnel.action.ActionSpec;
 import dev.runnel.action.ActionState;
 import dev.runnel.action.BlockingAction;
 import dev.runnel.action.Final;
 import dev.runnel.action.Partials;
-import dev.runnel.action.RunningAction;
 import dev.runnel.action.StateUpdate;
 import dev.runnel.action.StreamingAction;
 import dev.runnel.application.Application;
-import dev.runnel.model.ChatCall;
-import dev.runnel.model.ChatCompletion;
+import dev.runnel.chat.ChatAction;
 import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatModel;
-import dev.runnel.model.ChatRequest;
-import dev.runnel.model.ModelException;
-import dev.runnel.model.StreamListener;
 import dev.runnel.model.ToolCall;
-import dev.runnel.model.ToolCallDelta;
 import dev.runnel.model.ToolSpec;
 import dev.runnel.tool.Tool;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,11 +26,11 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * The agent loop as an application: the model step calls the model with the conversation and the
- * tools; when the model asks for tools, the tools step runs them and the model step goes on with
- * their results, until the model answers without asking for a tool. Every step is a step of the
- * application (streamed, applied exactly once, journaled): a model call or a tool round that
- * finished is not run again after a crash.
+ * The agent loop as an application: the model step (a {@link ChatAction} that offers the tools)
+ * calls the model with the conversation and the tools; when the model asks for tools, the tools
+ * step runs them and the model step goes on with their results, until the model answers without
+ * asking for a tool. Every step is a step of the application (streamed, applied exactly once,
+ * journaled): a model call or a tool round that finished is not run again after a crash.
  *
  * <p>The conversation keeps what the providers need to go on: the user's prompt, each assistant
  * message with its tool calls, and each tool's result as a tool message naming its call; the model
@@ -117,7 +109,7 @@ public final class Agent {
       Map<String, Tool> offered = Map.copyOf(tools);
       List<ToolSpec> specs = tools.values().stream().map(Tool::spec).toList();
       return Application.builder(name)
-          .action(new ModelStep(model, systemPrompt, maxTokens, specs))
+          .action(new ChatAction(MODEL, model, systemPrompt, maxTokens, specs))
           .action(StreamingAction.blocking(new ToolsStep(offered)))
           .entry(MODEL)
           .transition(MODEL, TOOLS, state -> !lastToolCalls(state).isEmpty())
@@ -132,74 +124,6 @@ public final class Agent {
   private static List<ToolCall> lastToolCalls(ActionState state) {
     List<ChatMessage> messages = state.messages();
     return messages.isEmpty() ? List.of() : messages.get(messages.size() - 1).toolCalls();
-  }
-
-  /** One model call, in the callback form: it holds no thread while tokens arrive. */
-  private record ModelStep(
-      ChatModel model, String systemPrompt, int maxTokens, List<ToolSpec> tools)
-      implements StreamingAction {
-    private static final ActionSpec SPEC = new ActionSpec(MODEL, CONVERSATION, CONVERSATION);
-
-    @Override
-    public ActionSpec spec() {
-      return SPEC;
-    }
-
-    @Override
-    public RunningAction start(ActionState state, ActionInput input, ActionOutput output) {
-      List<ChatMessage> messages = new ArrayList<>();
-      if (!systemPrompt.isEmpty()) {
-        messages.add(ChatMessage.system(systemPrompt));
-      }
-      messages.addAll(state.messages());
-      // The run's first step brings the prompt; later ones go on from the tools' results.
-      ChatMessage user = input.step() == 0 ? ChatMessage.user(input.prompt()) : null;
-      if (user != null) {
-        messages.add(user);
-      }
-      ChatCall call =
-          model.stream(
-              new ChatRequest(input.model(), messages, maxTokens, tools),
-              new StreamListener() {
-                @Override
-                public void onDelta(String text) {
-                  output.partial(text);
-                }
-
-                @Override
-                public void onToolCall(ToolCallDelta fragment) {
-                  output.toolCall(fragment);
-                }
-
-                @Override
-                public void onComplete(ChatCompletion completion) {
-                  StateUpdate.Builder update = StateUpdate.builder();
-                  if (user != null) {
-                    update.appendMessages(user);
-                  }
-                  update.appendMessages(
-                      ChatMessage.assistant(completion.text(), completion.toolCalls()));
-                  output.last(
-                      ActionResult.of(completion.text())
-                          .withFinishReason(completion.finishReason())
-                          .withUsage(completion.usage()),
-                      update.build());
-                  output.end();
-                }
-
-                @Override
-                public void onError(ModelException error) {
-                  output.fail(error);
-                  output.end();
-                }
-              });
-      return call::cancel;
-    }
-
-    @Override
-    public void close() {
-      model.close();
-    }
   }
 
   /** Runs the in-process tools the last assistant message asks for, in order. */

@@ -16,6 +16,7 @@ import dev.runnel.model.ChatRequest;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;
 import dev.runnel.model.ToolCallDelta;
+import dev.runnel.model.ToolSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,26 +40,38 @@ public final class ChatAction implements StreamingAction {
   /** The chat action's name, as prompts and {@code runnel.actions} give it. */
   public static final String NAME = "chat";
 
-  private static final ActionSpec SPEC =
-      new ActionSpec(NAME, Set.of(ActionState.MESSAGES), Set.of(ActionState.MESSAGES));
-
+  private final ActionSpec spec;
   private final ChatModel model;
   private final String systemPrompt;
   private final int maxTokens;
+  private final List<ToolSpec> tools;
 
   /**
    * @param systemPrompt sent before the conversation on every call; empty for none
    * @param maxTokens upper bound on a reply's tokens; 0 for the model's default
    */
   public ChatAction(ChatModel model, String systemPrompt, int maxTokens) {
+    this(NAME, model, systemPrompt, maxTokens, List.of());
+  }
+
+  /**
+   * A chat named {@code name} that offers {@code tools} to the model: the reply's tool calls stream
+   * as tool-call fragments and stay with the assistant message it appends (the agent's model step).
+   * In a later step of an application's run the prompt is already in the conversation, so only the
+   * reply is appended.
+   */
+  public ChatAction(
+      String name, ChatModel model, String systemPrompt, int maxTokens, List<ToolSpec> tools) {
+    this.spec = new ActionSpec(name, Set.of(ActionState.MESSAGES), Set.of(ActionState.MESSAGES));
     this.model = Objects.requireNonNull(model, "model");
     this.systemPrompt = Objects.requireNonNull(systemPrompt, "systemPrompt");
     this.maxTokens = maxTokens;
+    this.tools = List.copyOf(tools);
   }
 
   @Override
   public ActionSpec spec() {
-    return SPEC;
+    return spec;
   }
 
   @Override
@@ -73,11 +86,13 @@ public final class ChatAction implements StreamingAction {
       messages.add(ChatMessage.system(systemPrompt));
     }
     messages.addAll(state.messages());
-    ChatMessage user = ChatMessage.user(input.prompt());
-    messages.add(user);
+    ChatMessage user = input.step() == 0 ? ChatMessage.user(input.prompt()) : null;
+    if (user != null) {
+      messages.add(user);
+    }
     ChatCall call =
         model.stream(
-            new ChatRequest(input.model(), messages, maxTokens),
+            new ChatRequest(input.model(), messages, maxTokens, tools),
             new StreamListener() {
               @Override
               public void onDelta(String text) {
@@ -91,15 +106,17 @@ public final class ChatAction implements StreamingAction {
 
               @Override
               public void onComplete(ChatCompletion completion) {
-                StateUpdate update =
-                    StateUpdate.builder()
-                        .appendMessages(user, ChatMessage.assistant(completion.text()))
-                        .build();
+                StateUpdate.Builder update = StateUpdate.builder();
+                if (user != null) {
+                  update.appendMessages(user);
+                }
+                update.appendMessages(
+                    ChatMessage.assistant(completion.text(), completion.toolCalls()));
                 output.last(
                     ActionResult.of(completion.text())
                         .withFinishReason(completion.finishReason())
                         .withUsage(completion.usage()),
-                    update);
+                    update.build());
                 output.end();
               }
 
