@@ -6,6 +6,8 @@ import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.ToolInvocation;
+import dev.runnel.schemas.ToolResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
@@ -22,7 +24,13 @@ class FingerprintDocsTest {
   private static final HexFormat SPACED = HexFormat.ofDelimiter(" ");
 
   static Stream<Class<?>> documented() {
-    return Stream.of(Prompt.class, Cancellation.class, Chunk.class, SessionState.class);
+    return Stream.of(
+        Prompt.class,
+        Cancellation.class,
+        Chunk.class,
+        SessionState.class,
+        ToolInvocation.class,
+        ToolResult.class);
   }
 
   @ParameterizedTest

@@ -86,7 +86,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code tool=NAME} (several: {@code tool=a+b}): after the reply's tokens ({@code tokens=0}
  *       for none) the reply asks for these tools, each one the request offers, their arguments
  *       streamed in pieces, with finish reason {@code tool_calls} / {@code tool_use}; not when the
- *       last message is a tool's result, which gets a text reply.
+ *       last message is a tool's result, which gets a text reply. Rounds one after the other:
+ *       {@code tool=a>b} asks for {@code a}, after its result for {@code b}, then replies with
+ *       text.
  *   <li>{@code wire=varied}: CRLF line ends, {@code data:} without space, comments, JSON split over
  *       two data lines, and (Anthropic) an unknown event type.
  * </ul>
@@ -333,13 +335,16 @@ public final class SimulatedModelServer implements AutoCloseable {
 
   /**
    * The tool calls that option {@code tool} asks for ({@code tool=search}, several as {@code
-   * tool=search+weather}), each one of the request's tools; none when the request's last message is
-   * a tool's result, so that the model answers it with text, as an agent loop expects. Each call's
-   * arguments give every string property of the tool's parameters the prompt's text.
+   * tool=search+weather}), each one of the request's tools; in rounds ({@code tool=clock>search}),
+   * the round that as many tool rounds as the conversation holds since the prompt lead to; none
+   * once every round was answered, so that the model answers with text, as an agent loop expects.
+   * Each call's arguments give every string property of the tool's parameters the prompt's text.
    */
   private static List<SimWire.ToolAsk> toolAsks(
       SimOptions options, SimWire.Format format, JsonNode json, String prompt, long id) {
-    if (!options.has("tool") || answersToolResult(json)) {
+    String[] rounds = options.string("tool", "").split(">");
+    int round = roundsAnswered(json);
+    if (!options.has("tool") || round >= rounds.length) {
       return List.of();
     }
     Map<String, JsonNode> offered = new LinkedHashMap<>();
@@ -353,7 +358,7 @@ public final class SimulatedModelServer implements AutoCloseable {
     }
     String text = SimOptions.PROMPT_DIRECTIVE.matcher(prompt).replaceAll("").strip();
     List<SimWire.ToolAsk> asks = new ArrayList<>();
-    for (String name : options.string("tool", "").split("\\+")) {
+    for (String name : rounds[round].split("\\+")) {
       JsonNode schema = offered.get(name);
       if (schema == null) {
         throw new IllegalArgumentException(
@@ -424,17 +429,25 @@ public final class SimulatedModelServer implements AutoCloseable {
         "tool calls " + calls + " are not answered right after the message that asked for them");
   }
 
-  /** True when the last message carries a tool's result (OpenAI's role tool, Anthropic's block). */
-  private static boolean answersToolResult(JsonNode json) {
-    JsonNode messages = json.path("messages");
-    if (messages.isEmpty()) {
-      return false;
+  /**
+   * How many tool rounds were answered since the user's prompt: the assistant messages after the
+   * last user message that is not a tool's result (OpenAI's role tool, Anthropic's block).
+   */
+  private static int roundsAnswered(JsonNode json) {
+    int rounds = 0;
+    for (JsonNode message : json.path("messages")) {
+      String role = message.path("role").asText();
+      if ("assistant".equals(role)) {
+        rounds++;
+      } else if ("user".equals(role) && !carriesToolResult(message)) {
+        rounds = 0;
+      }
     }
-    JsonNode last = messages.get(messages.size() - 1);
-    if ("tool".equals(last.path("role").asText())) {
-      return true;
-    }
-    for (JsonNode block : last.path("content")) {
+    return rounds;
+  }
+
+  private static boolean carriesToolResult(JsonNode message) {
+    for (JsonNode block : message.path("content")) {
       if ("tool_result".equals(block.path("type").asText())) {
         return true;
       }

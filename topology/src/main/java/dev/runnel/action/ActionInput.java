@@ -1,5 +1,7 @@
 package dev.runnel.action;
 
+import dev.runnel.tool.RemoteResult;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -14,6 +16,8 @@ import java.util.Objects;
  * @param attributes free-form attributes the producer set on the prompt
  * @param step the step of the application's run this run is, from 0 (always 0 for an action hosted
  *     alone); {@code attempt} counts within it
+ * @param remoteResults the answers to the remote tool calls the previous step asked for, in the
+ *     order it asked; empty when it asked none
  */
 public record ActionInput(
     String sessionId,
@@ -22,7 +26,8 @@ public record ActionInput(
     String prompt,
     String model,
     Map<String, String> attributes,
-    int step) {
+    int step,
+    List<RemoteResult> remoteResults) {
   public ActionInput {
     Objects.requireNonNull(sessionId, "sessionId");
     Objects.requireNonNull(requestId, "requestId");
@@ -32,6 +37,19 @@ public record ActionInput(
     if (step < 0) {
       throw new IllegalArgumentException("step must not be negative, was " + step);
     }
+    remoteResults = List.copyOf(remoteResults);
+  }
+
+  /** The input of a step that follows no remote tool calls. */
+  public ActionInput(
+      String sessionId,
+      String requestId,
+      int attempt,
+      String prompt,
+      String model,
+      Map<String, String> attributes,
+      int step) {
+    this(sessionId, requestId, attempt, prompt, model, attributes, step, List.of());
   }
 
   /** The input of a run that is the first (or only) step of its request. */

@@ -1,6 +1,8 @@
 package dev.runnel.action;
 
 import dev.runnel.model.ToolCallDelta;
+import dev.runnel.tool.RemoteCall;
+import java.util.List;
 
 /**
  * Where a run reports, like the yields of a Burr streaming action. Calls after the terminal one
@@ -28,6 +30,20 @@ public interface ActionOutput {
    * action declared in {@link ActionSpec#writes()}; any other write fails the run.
    */
   void last(ActionResult result, StateUpdate update);
+
+  /**
+   * The last yield, with the remote tool calls the next step waits for ({@link
+   * Final#withRemoteCalls}). Outputs that take no remote calls throw {@link
+   * UnsupportedOperationException} for a final that has some; Runnel's own take them.
+   */
+  default void last(Final last) {
+    List<RemoteCall> calls = last.remoteCalls();
+    if (!calls.isEmpty()) {
+      throw new UnsupportedOperationException(
+          getClass().getName() + " takes no remote calls, got " + calls);
+    }
+    last(last.result(), last.update());
+  }
 
   /** The run failed; a {@link dev.runnel.model.ModelException} says whether to retry. */
   void fail(Throwable error);

@@ -50,7 +50,7 @@ final class BlockingAdapter implements StreamingAction {
                   return;
                 }
                 if (last != null) {
-                  output.last(last.result(), last.update());
+                  output.last(last);
                 }
               } catch (Throwable e) {
                 if (!cancelled.get()) {

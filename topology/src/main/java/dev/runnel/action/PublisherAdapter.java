@@ -43,7 +43,7 @@ final class PublisherAdapter implements StreamingAction {
               return;
             }
             if (item instanceof Final last) {
-              output.last(last.result(), last.update());
+              output.last(last);
             } else if (item instanceof Yield.Partial partial) {
               output.partial(partial.text());
             } else if (item instanceof Yield.ToolCallPartial fragment) {

@@ -18,12 +18,16 @@ import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatModel;
 import dev.runnel.model.ToolCall;
 import dev.runnel.model.ToolSpec;
+import dev.runnel.tool.RemoteCall;
 import dev.runnel.tool.Tool;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The agent loop as an application: the model step (a {@link ChatAction} that offers the tools)
@@ -37,6 +41,10 @@ import java.util.Set;
  * clients write them in their provider's form. A tool that throws, a call to a tool the agent does
  * not have, and arguments that are not a JSON object are answered to the model as the call's result
  * ("error: ..."), so that it can recover; the run goes on.
+ *
+ * <p>A remote tool ({@link Builder#remoteTool}) is answered by a service over Kafka: the tools step
+ * publishes its calls to the tool-calls topic with the step's update, the run waits, holding no
+ * thread, and the model step goes on once every call has its answer on the tool-results topic.
  */
 public final class Agent {
   /** The model step's action name. */
@@ -60,6 +68,8 @@ public final class Agent {
     private final String name;
     private final ChatModel model;
     private final Map<String, Tool> tools = new LinkedHashMap<>();
+    private final Map<String, Duration> remoteTools = new LinkedHashMap<>();
+    private final List<ToolSpec> specs = new ArrayList<>();
     private String systemPrompt = "";
     private int maxTokens;
     private int maxSteps = Application.DEFAULT_MAX_STEPS;
@@ -87,12 +97,35 @@ public final class Agent {
     /** Offers a tool to the model. */
     public Builder tool(Tool tool) {
       Objects.requireNonNull(tool, "tool");
-      String toolName = tool.spec().name();
-      if (tools.putIfAbsent(toolName, tool) != null) {
-        throw new IllegalArgumentException(
-            "agent '" + name + "' already has a tool named '" + toolName + "'");
-      }
+      offer(tool.spec());
+      tools.put(tool.spec().name(), tool);
       return this;
+    }
+
+    /**
+     * Offers a tool that a service answers over Kafka: each call goes to {@code
+     * runnel.topic.tool.calls} as a {@code ToolInvocation}, and the run fails with {@code
+     * TOOL_TIMEOUT} unless a {@code ToolResult} naming it arrives on {@code
+     * runnel.topic.tool.results} within {@code timeout}.
+     */
+    public Builder remoteTool(ToolSpec spec, Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException(
+            "the timeout of remote tool '" + spec.name() + "' must be positive, was " + timeout);
+      }
+      offer(spec);
+      remoteTools.put(spec.name(), timeout);
+      return this;
+    }
+
+    private void offer(ToolSpec spec) {
+      Objects.requireNonNull(spec, "spec");
+      if (tools.containsKey(spec.name()) || remoteTools.containsKey(spec.name())) {
+        throw new IllegalArgumentException(
+            "agent '" + name + "' already has a tool named '" + spec.name() + "'");
+      }
+      specs.add(spec);
     }
 
     /**
@@ -106,11 +139,14 @@ public final class Agent {
     }
 
     public Application build() {
-      Map<String, Tool> offered = Map.copyOf(tools);
-      List<ToolSpec> specs = tools.values().stream().map(Tool::spec).toList();
-      return Application.builder(name)
-          .action(new ChatAction(MODEL, model, systemPrompt, maxTokens, specs))
-          .action(StreamingAction.blocking(new ToolsStep(offered)))
+      Application.Builder application =
+          Application.builder(name)
+              .action(new ChatAction(MODEL, model, systemPrompt, maxTokens, specs))
+              .action(
+                  StreamingAction.blocking(
+                      new ToolsStep(Map.copyOf(tools), Map.copyOf(remoteTools))));
+      remoteTools.keySet().forEach(application::remoteTool);
+      return application
           .entry(MODEL)
           .transition(MODEL, TOOLS, state -> !lastToolCalls(state).isEmpty())
           .transition(TOOLS, MODEL)
@@ -126,8 +162,12 @@ public final class Agent {
     return messages.isEmpty() ? List.of() : messages.get(messages.size() - 1).toolCalls();
   }
 
-  /** Runs the in-process tools the last assistant message asks for, in order. */
-  private record ToolsStep(Map<String, Tool> tools) implements BlockingAction {
+  /**
+   * Runs the in-process tools the last assistant message asks for, in order, and asks the remote
+   * ones as remote calls, whose answers the model step appends.
+   */
+  private record ToolsStep(Map<String, Tool> tools, Map<String, Duration> remoteTools)
+      implements BlockingAction {
     private static final ActionSpec SPEC = new ActionSpec(TOOLS, CONVERSATION, CONVERSATION);
 
     @Override
@@ -145,13 +185,19 @@ public final class Agent {
                 + " message asks for none");
       }
       StateUpdate.Builder update = StateUpdate.builder();
+      List<RemoteCall> remote = new ArrayList<>();
       for (ToolCall call : calls) {
         if (Thread.interrupted()) {
           throw new InterruptedException("the run was cancelled");
         }
-        update.appendMessages(ChatMessage.toolResult(call.id(), answer(call)));
+        Duration timeout = remoteTools.get(call.name());
+        if (timeout != null) {
+          remote.add(new RemoteCall(call.id(), call.name(), call.arguments(), timeout));
+        } else {
+          update.appendMessages(ChatMessage.toolResult(call.id(), answer(call)));
+        }
       }
-      return new Final(ActionResult.ofPartials(), update.build());
+      return new Final(ActionResult.ofPartials(), update.build()).withRemoteCalls(remote);
     }
 
     private String answer(ToolCall call) throws InterruptedException {
@@ -160,7 +206,9 @@ public final class Agent {
         return "error: there is no tool named '"
             + call.name()
             + "' (tools: "
-            + tools.keySet()
+            + Stream.concat(tools.keySet().stream(), remoteTools.keySet().stream())
+                .sorted()
+                .toList()
             + ")";
       }
       JsonNode arguments;

@@ -210,7 +210,10 @@ public final class Runnel implements AutoCloseable {
       Map<String, Object> clientProps = config.kafkaClientProperties();
       int inputPartitions;
       try (Admin admin = Admin.create(adminProps(streamsConfig, clientProps))) {
-        inputPartitions = new TopicProvisioner(admin, config, topics).ensureTopics();
+        inputPartitions =
+            new TopicProvisioner(
+                    admin, config, topics, RunnelTopology.usesRemoteTools(applications))
+                .ensureTopics();
       }
 
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -36,6 +36,7 @@ public final class Application {
   private final Set<String> halts;
   private final Map<String, List<Transition>> transitions;
   private final int maxSteps;
+  private final Set<String> remoteTools;
 
   private Application(Builder builder) {
     this.name = builder.name;
@@ -46,6 +47,7 @@ public final class Application {
     builder.transitions.forEach((from, list) -> copies.put(from, List.copyOf(list)));
     this.transitions = Map.copyOf(copies);
     this.maxSteps = builder.maxSteps;
+    this.remoteTools = Collections.unmodifiableSet(new LinkedHashSet<>(builder.remoteTools));
   }
 
   /** The application of one step: {@code action}, under its spec's name, entry and halt at once. */
@@ -98,6 +100,14 @@ public final class Application {
   }
 
   /**
+   * The tools its steps may ask as remote calls ({@link dev.runnel.action.Final#withRemoteCalls}):
+   * an instance hosting an application that has any reads and writes the tool topics.
+   */
+  public Set<String> remoteTools() {
+    return remoteTools;
+  }
+
+  /**
    * The step after {@code from}: the target of its first transition whose condition holds on {@code
    * state}, or empty when none does.
    */
@@ -116,6 +126,7 @@ public final class Application {
     private final Map<String, StreamingAction> actions = new LinkedHashMap<>();
     private final Map<String, List<Transition>> transitions = new LinkedHashMap<>();
     private final Set<String> halts = new LinkedHashSet<>();
+    private final Set<String> remoteTools = new LinkedHashSet<>();
     private String entry;
     private int maxSteps = DEFAULT_MAX_STEPS;
 
@@ -170,6 +181,20 @@ public final class Application {
       for (String action : actionNames) {
         halts.add(Objects.requireNonNull(action, "action"));
       }
+      return this;
+    }
+
+    /**
+     * Declares a tool answered by a service over Kafka: the application's steps may ask it as a
+     * remote call, published to {@code runnel.topic.tool.calls} and answered on {@code
+     * runnel.topic.tool.results}. A step asking an undeclared tool fails.
+     */
+    public Builder remoteTool(String tool) {
+      Objects.requireNonNull(tool, "tool");
+      if (tool.isBlank()) {
+        throw new IllegalArgumentException("a remote tool's name must not be blank");
+      }
+      remoteTools.add(tool);
       return this;
     }
 

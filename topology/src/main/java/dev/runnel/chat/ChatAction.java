@@ -15,9 +15,12 @@ import dev.runnel.model.ChatModel;
 import dev.runnel.model.ChatRequest;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;
+import dev.runnel.model.ToolCall;
 import dev.runnel.model.ToolCallDelta;
 import dev.runnel.model.ToolSpec;
+import dev.runnel.tool.RemoteResult;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -39,6 +42,9 @@ import java.util.Set;
 public final class ChatAction implements StreamingAction {
   /** The chat action's name, as prompts and {@code runnel.actions} give it. */
   public static final String NAME = "chat";
+
+  /** What the model is told of a tool call whose run ended before it was answered. */
+  static final String UNANSWERED = "error: the run ended before this call was answered";
 
   private final ActionSpec spec;
   private final ChatModel model;
@@ -86,13 +92,19 @@ public final class ChatAction implements StreamingAction {
       messages.add(ChatMessage.system(systemPrompt));
     }
     messages.addAll(state.messages());
-    ChatMessage user = input.step() == 0 ? ChatMessage.user(input.prompt()) : null;
-    if (user != null) {
-      messages.add(user);
+    // What this call adds to the conversation: the prompt on a run's first step, the answers of the
+    // remote tools the previous step asked on a later one.
+    List<ChatMessage> added = new ArrayList<>();
+    if (input.step() == 0) {
+      added.add(ChatMessage.user(input.prompt()));
     }
+    for (RemoteResult result : input.remoteResults()) {
+      added.add(ChatMessage.toolResult(result.callId(), result.text()));
+    }
+    messages.addAll(added);
     ChatCall call =
         model.stream(
-            new ChatRequest(input.model(), messages, maxTokens, tools),
+            new ChatRequest(input.model(), answered(messages), maxTokens, tools),
             new StreamListener() {
               @Override
               public void onDelta(String text) {
@@ -107,9 +119,7 @@ public final class ChatAction implements StreamingAction {
               @Override
               public void onComplete(ChatCompletion completion) {
                 StateUpdate.Builder update = StateUpdate.builder();
-                if (user != null) {
-                  update.appendMessages(user);
-                }
+                added.forEach(update::appendMessages);
                 update.appendMessages(
                     ChatMessage.assistant(completion.text(), completion.toolCalls()));
                 output.last(
@@ -127,5 +137,35 @@ public final class ChatAction implements StreamingAction {
               }
             });
     return call::cancel;
+  }
+
+  /**
+   * The conversation with every tool call answered, as the providers require: a call left without a
+   * result (its run failed or was cancelled while its tools ran) gets one saying so, right after
+   * the results that did arrive. The stored conversation is left as it is.
+   */
+  static List<ChatMessage> answered(List<ChatMessage> messages) {
+    List<ChatMessage> out = new ArrayList<>(messages.size());
+    Set<String> open = new LinkedHashSet<>();
+    for (ChatMessage message : messages) {
+      if (message.role() == ChatMessage.Role.TOOL) {
+        open.remove(message.toolCallId());
+      } else {
+        closeOpen(open, out);
+      }
+      out.add(message);
+      for (ToolCall call : message.toolCalls()) {
+        open.add(call.id());
+      }
+    }
+    closeOpen(open, out);
+    return out;
+  }
+
+  private static void closeOpen(Set<String> open, List<ChatMessage> out) {
+    for (String id : open) {
+      out.add(ChatMessage.toolResult(id, UNANSWERED));
+    }
+    open.clear();
   }
 }

@@ -44,6 +44,16 @@ public final class RunnelConfig extends AbstractConfig {
   private static final String SESSIONS_TOPIC_DOC =
       "Compacted output topic of the latest session state, keyed by session id.";
 
+  public static final String TOOL_CALLS_TOPIC_CONFIG = "runnel.topic.tool.calls";
+  private static final String TOOL_CALLS_TOPIC_DOC =
+      "Output topic of the calls runs ask remote tools to answer (ToolInvocation), keyed by session"
+          + " id. Used only when a hosted application declares a remote tool.";
+
+  public static final String TOOL_RESULTS_TOPIC_CONFIG = "runnel.topic.tool.results";
+  private static final String TOOL_RESULTS_TOPIC_DOC =
+      "Input topic of tool services' answers (ToolResult), keyed by session id, with the prompts"
+          + " topic's partition count. Used only when a hosted application declares a remote tool.";
+
   public static final String DEAD_LETTERS_TOPIC_CONFIG = "runnel.topic.dead.letters";
   private static final String DEAD_LETTERS_TOPIC_DOC =
       "Output topic of rejected input and requests that failed for good.";
@@ -485,6 +495,18 @@ public final class RunnelConfig extends AbstractConfig {
               "runnel.dead-letters",
               Importance.HIGH,
               DEAD_LETTERS_TOPIC_DOC)
+          .define(
+              TOOL_CALLS_TOPIC_CONFIG,
+              Type.STRING,
+              "runnel.tool-calls",
+              Importance.MEDIUM,
+              TOOL_CALLS_TOPIC_DOC)
+          .define(
+              TOOL_RESULTS_TOPIC_CONFIG,
+              Type.STRING,
+              "runnel.tool-results",
+              Importance.MEDIUM,
+              TOOL_RESULTS_TOPIC_DOC)
           .define(
               DELTA_LANE_CONFIG,
               Type.STRING,

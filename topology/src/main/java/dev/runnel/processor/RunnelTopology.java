@@ -24,9 +24,14 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  * Builds Runnel's topology. Starts nothing; the application and the tests call the same method.
  *
  * <pre>
- * prompts, cancellations (raw bytes) ─┬─ on murmur2(key)'s partition ──────────┬─► streaming-action
- *                                     └─ elsewhere ──► repartition by key ───┘      │
- *                                            chunks, sessions, dead-letters ◄───────┘
+ * prompts, cancellations,             ┬─ on murmur2(key)'s partition ──────────┬─► streaming-action
+ * [tool-results] (raw bytes)          └─ elsewhere ──► repartition by key ───┘      │
+ *                             chunks, sessions, dead-letters, [tool-calls] ◄────────┘
+ * </pre>
+ *
+ * <p>The tool topics are part of it only when a hosted application declares a remote tool.
+ *
+ * <pre>
  * </pre>
  */
 public final class RunnelTopology {
@@ -39,6 +44,8 @@ public final class RunnelTopology {
 
   private static final String PROMPTS_SOURCE = "prompts";
   private static final String CANCELLATIONS_SOURCE = "cancellations";
+  private static final String TOOL_RESULTS_SOURCE = "tool-results";
+  private static final String WITH_TOOL_RESULTS = "with-tool-results";
   private static final String INPUT = "input";
   private static final String MISPLACED = "misplaced";
   private static final String IN_PLACE = "in-place";
@@ -47,6 +54,7 @@ public final class RunnelTopology {
   private static final String CHUNKS_SINK = "chunks";
   private static final String SESSIONS_SINK = "sessions";
   private static final String DEAD_LETTERS_SINK = "dead-letters";
+  private static final String TOOL_CALLS_SINK = "tool-calls";
 
   private RunnelTopology() {}
 
@@ -70,10 +78,9 @@ public final class RunnelTopology {
    *     is {@link Application#of} it); a prompt that names none runs the first
    * @param deltaPublisher the immediate lane's publisher; empty in the transactional lane
    * @param hooks hear every run, partial result, applied state and arriving record, in order
-   * @param inputPartitions the partition count of the prompts and cancellations topics: a record on
-   *     another partition than murmur2 of its key (Kafka's default partitioner) gives is passed
-   *     through a repartition topic, so that a session has one place whatever partitioner its
-   *     producers use
+   * @param inputPartitions the partition count of the input topics: a record on another partition
+   *     than murmur2 of its key (Kafka's default partitioner) gives is passed through a repartition
+   *     topic, so that a session has one place whatever partitioner its producers use
    */
   public static Topology build(
       RunnelConfig config,
@@ -94,7 +101,9 @@ public final class RunnelTopology {
     }
     Topics topics = Topics.from(config);
     ProcessorSettings settings =
-        ProcessorSettings.from(config, CHUNKS_SINK, SESSIONS_SINK, DEAD_LETTERS_SINK);
+        ProcessorSettings.from(
+            config, CHUNKS_SINK, SESSIONS_SINK, DEAD_LETTERS_SINK, TOOL_CALLS_SINK);
+    boolean remoteTools = usesRemoteTools(applications);
     CallSlots slots = new CallSlots(config.getInt(RunnelConfig.MAX_IN_FLIGHT_CONFIG));
     // The DSL only for what the Processor API cannot declare: an internal repartition topic, which
     // Kafka Streams creates with the input's partition count and purges once consumed.
@@ -109,6 +118,15 @@ public final class RunnelTopology {
                     Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                         .withName(CANCELLATIONS_SOURCE)),
                 Named.as(INPUT));
+    if (remoteTools) {
+      input =
+          input.merge(
+              builder.stream(
+                  topics.toolResults().name(),
+                  Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                      .withName(TOOL_RESULTS_SOURCE)),
+              Named.as(WITH_TOOL_RESULTS));
+    }
     KStream<byte[], byte[]> rerouted =
         input
             .process(
@@ -145,6 +163,19 @@ public final class RunnelTopology {
         topics.deadLetters().keySerde().serializer(),
         topics.deadLetters().valueSerde().serializer(),
         PROCESSOR);
+    if (remoteTools) {
+      topology.addSink(
+          TOOL_CALLS_SINK,
+          topics.toolCalls().name(),
+          topics.toolCalls().keySerde().serializer(),
+          topics.toolCalls().valueSerde().serializer(),
+          PROCESSOR);
+    }
     return topology;
+  }
+
+  /** True when one of {@code applications} declares a remote tool, so needs the tool topics. */
+  public static boolean usesRemoteTools(List<Application> applications) {
+    return applications.stream().anyMatch(a -> !a.remoteTools().isEmpty());
   }
 }

@@ -6,6 +6,8 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.ToolInvocation;
+import dev.runnel.schemas.ToolResult;
 import dev.runnel.serde.AvroSerde;
 import dev.runnel.serde.RegistryAvroSerde;
 import dev.runnel.serde.SchemaRegistry;
@@ -23,7 +25,9 @@ public record Topics(
     Topic<String, Cancellation> cancellations,
     Topic<String, Chunk> chunks,
     Topic<String, SessionState> sessions,
-    Topic<String, DeadLetter> deadLetters) {
+    Topic<String, DeadLetter> deadLetters,
+    Topic<String, ToolInvocation> toolCalls,
+    Topic<String, ToolResult> toolResults) {
 
   /**
    * The topics named by the configuration. Values use the schema-registry wire format when {@link
@@ -52,7 +56,15 @@ public record Topics(
         new Topic<>(
             config.getString(RunnelConfig.DEAD_LETTERS_TOPIC_CONFIG),
             Serdes.String(),
-            values(DeadLetter.class, registry)));
+            values(DeadLetter.class, registry)),
+        new Topic<>(
+            config.getString(RunnelConfig.TOOL_CALLS_TOPIC_CONFIG),
+            Serdes.String(),
+            values(ToolInvocation.class, registry)),
+        new Topic<>(
+            config.getString(RunnelConfig.TOOL_RESULTS_TOPIC_CONFIG),
+            Serdes.String(),
+            values(ToolResult.class, registry)));
   }
 
   private static <T extends SpecificRecord> Serde<T> values(

@@ -11,6 +11,8 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.ToolInvocation;
+import dev.runnel.schemas.ToolResult;
 import dev.runnel.schemas.internal.PendingRequest;
 import dev.runnel.schemas.internal.SessionQueue;
 import dev.runnel.serde.AvroSerde;
@@ -139,6 +141,30 @@ final class Harness implements AutoCloseable {
             topics.deadLetters().name(),
             topics.deadLetters().keySerde().deserializer(),
             topics.deadLetters().valueSerde().deserializer());
+  }
+
+  /** The tool-results topic, which the topology reads when an application declares remote tools. */
+  TestInputTopic<String, ToolResult> toolResults() {
+    return driver.createInputTopic(
+        topics.toolResults().name(),
+        topics.toolResults().keySerde().serializer(),
+        topics.toolResults().valueSerde().serializer());
+  }
+
+  /** The tool-results topic for values as a service in any language writes them (JSON, say). */
+  TestInputTopic<byte[], byte[]> rawToolResults() {
+    return driver.createInputTopic(
+        topics.toolResults().name(), new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /** Every call published to the tool-calls topic since the last read. */
+  List<ToolInvocation> toolCalls() {
+    return driver
+        .createOutputTopic(
+            topics.toolCalls().name(),
+            topics.toolCalls().keySerde().deserializer(),
+            topics.toolCalls().valueSerde().deserializer())
+        .readValuesToList();
   }
 
   void send(String session, String content) {

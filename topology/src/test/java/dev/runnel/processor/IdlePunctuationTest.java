@@ -45,7 +45,7 @@ class IdlePunctuationTest {
         new RunnelConfig(Map.of(RunnelConfig.DELTA_LANE_CONFIG, RunnelConfig.LANE_TRANSACTIONAL));
     StreamingActionProcessorSupplier supplier =
         new StreamingActionProcessorSupplier(
-            ProcessorSettings.from(config, "chunks", "sessions", "dead-letters"),
+            ProcessorSettings.from(config, "chunks", "sessions", "dead-letters", "tool-calls"),
             new Actions(List.of(Application.of(new ChatAction(ScriptedModel.echoing(), "", 0)))),
             Optional.empty(),
             new CallSlots(4),

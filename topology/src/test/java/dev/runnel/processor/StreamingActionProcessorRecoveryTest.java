@@ -53,7 +53,7 @@ class StreamingActionProcessorRecoveryTest {
     ScriptedModel model = ScriptedModel.manual();
     StreamingActionProcessorSupplier supplier =
         new StreamingActionProcessorSupplier(
-            ProcessorSettings.from(config, "chunks", "sessions", "dead-letters"),
+            ProcessorSettings.from(config, "chunks", "sessions", "dead-letters", "tool-calls"),
             new Actions(List.of(Application.of(new ChatAction(model, "", 0)))),
             Optional.empty(),
             new CallSlots(4),

@@ -53,17 +53,28 @@ public final class TopicProvisioner {
   private final Admin admin;
   private final RunnelConfig config;
   private final Topics topics;
+  private final boolean toolTopics;
 
+  /** The provisioner of the topics every instance uses. */
   public TopicProvisioner(Admin admin, RunnelConfig config, Topics topics) {
+    this(admin, config, topics, false);
+  }
+
+  /**
+   * @param toolTopics whether the tool-calls and tool-results topics are wanted too (an instance
+   *     hosting an application that declares a remote tool)
+   */
+  public TopicProvisioner(Admin admin, RunnelConfig config, Topics topics, boolean toolTopics) {
     this.admin = admin;
     this.config = config;
     this.topics = topics;
+    this.toolTopics = toolTopics;
   }
 
   /**
    * Creates the missing topics (when {@code runnel.topic.create} is on) and checks all of them.
    *
-   * @return the partition count of the prompts (and cancellations) topic
+   * @return the partition count of the prompts topic, which every input topic shares
    * @throws IllegalStateException naming the topic and the problem
    */
   public int ensureTopics() {
@@ -77,6 +88,10 @@ public final class TopicProvisioner {
         Map.of(
             TopicConfig.RETENTION_MS_CONFIG,
             Long.toString(config.getLong(RunnelConfig.DEAD_LETTERS_RETENTION_MS_CONFIG))));
+    if (toolTopics) {
+      wanted.put(topics.toolCalls().name(), Map.of());
+      wanted.put(topics.toolResults().name(), Map.of());
+    }
 
     Set<String> existing = get(admin.listTopics().names());
     List<String> missing =
@@ -133,24 +148,29 @@ public final class TopicProvisioner {
 
   private int check() {
     String prompts = topics.prompts().name();
-    String cancellations = topics.cancellations().name();
     String sessions = topics.sessions().name();
+    List<String> inputs = new ArrayList<>(List.of(prompts, topics.cancellations().name()));
+    if (toolTopics) {
+      inputs.add(topics.toolResults().name());
+    }
     Map<String, TopicDescription> descriptions =
-        untilVisible(() -> admin.describeTopics(List.of(prompts, cancellations)).allTopicNames());
+        untilVisible(() -> admin.describeTopics(inputs).allTopicNames());
     int promptPartitions = descriptions.get(prompts).partitions().size();
-    int cancellationPartitions = descriptions.get(cancellations).partitions().size();
-    if (promptPartitions != cancellationPartitions) {
-      throw new IllegalStateException(
-          "Topics "
-              + prompts
-              + " ("
-              + promptPartitions
-              + " partitions) and "
-              + cancellations
-              + " ("
-              + cancellationPartitions
-              + " partitions) must have the same partition count: a session's prompts and"
-              + " cancellations have to reach the same task");
+    for (String input : inputs) {
+      int partitions = descriptions.get(input).partitions().size();
+      if (partitions != promptPartitions) {
+        throw new IllegalStateException(
+            "Topics "
+                + prompts
+                + " ("
+                + promptPartitions
+                + " partitions) and "
+                + input
+                + " ("
+                + partitions
+                + " partitions) must have the same partition count: a session's prompts and"
+                + " its other input records have to reach the same task");
+      }
     }
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, sessions);
     Config sessionsConfig =

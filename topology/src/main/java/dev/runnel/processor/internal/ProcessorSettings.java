@@ -12,13 +12,15 @@ import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * The processor's settings, read once from {@link RunnelConfig}; {@code schemaRegistry} resolves
- * registry-framed prompts and cancellations (one client, so one id cache, for all tasks).
+ * registry-framed input records (one client, so one id cache, for all tasks).
  */
 public record ProcessorSettings(
     String cancellationsTopic,
+    String toolResultsTopic,
     String chunksSink,
     String sessionsSink,
     String deadLettersSink,
+    String toolCallsSink,
     int promptMaxChars,
     String defaultModel,
     List<String> allowedModels,
@@ -47,7 +49,11 @@ public record ProcessorSettings(
   private static final int OUTCOME_BYTES_BESIDE_ID = 128;
 
   public static ProcessorSettings from(
-      RunnelConfig config, String chunksSink, String sessionsSink, String deadLettersSink) {
+      RunnelConfig config,
+      String chunksSink,
+      String sessionsSink,
+      String deadLettersSink,
+      String toolCallsSink) {
     int sessionMaxBytes = config.getInt(RunnelConfig.SESSION_MAX_BYTES_CONFIG);
     int maxRecordBytes = producerMaxRequestSize(config.originals());
     if (sessionMaxBytes > maxRecordBytes - RECORD_HEADROOM) {
@@ -93,9 +99,11 @@ public record ProcessorSettings(
     }
     return new ProcessorSettings(
         config.getString(RunnelConfig.CANCELLATIONS_TOPIC_CONFIG),
+        config.getString(RunnelConfig.TOOL_RESULTS_TOPIC_CONFIG),
         chunksSink,
         sessionsSink,
         deadLettersSink,
+        toolCallsSink,
         config.getInt(RunnelConfig.PROMPT_MAX_CHARS_CONFIG),
         config.getString(RunnelConfig.MODEL_DEFAULT_CONFIG),
         List.copyOf(config.allowedModels()),

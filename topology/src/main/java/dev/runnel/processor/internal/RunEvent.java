@@ -3,6 +3,8 @@ package dev.runnel.processor.internal;
 import dev.runnel.action.ActionResult;
 import dev.runnel.action.StateUpdate;
 import dev.runnel.schemas.Chunk;
+import dev.runnel.tool.RemoteCall;
+import java.util.List;
 
 /** What a run reports to the stream thread, which alone touches stores and forwards. */
 sealed interface RunEvent {
@@ -13,9 +15,16 @@ sealed interface RunEvent {
 
   /**
    * The last yield; {@code deltas} is how many deltas the attempt published, {@code textLength} the
-   * result's length (the partials' when the result left its text to them).
+   * result's length (the partials' when the result left its text to them), {@code remoteCalls} what
+   * the next step waits for.
    */
-  record Finished(RunKey run, ActionResult result, StateUpdate update, int deltas, int textLength)
+  record Finished(
+      RunKey run,
+      ActionResult result,
+      StateUpdate update,
+      List<RemoteCall> remoteCalls,
+      int deltas,
+      int textLength)
       implements RunEvent {}
 
   /** The run failed; {@code deltas} is how many deltas the attempt published. */

@@ -2,6 +2,7 @@ package dev.runnel.processor.internal;
 
 import dev.runnel.action.ActionOutput;
 import dev.runnel.action.ActionResult;
+import dev.runnel.action.Final;
 import dev.runnel.action.StateUpdate;
 import dev.runnel.hook.PartialInfo;
 import dev.runnel.hook.RunHook;
@@ -171,25 +172,30 @@ final class RunOutput implements ActionOutput {
   }
 
   @Override
-  public synchronized void last(ActionResult result, StateUpdate update) {
+  public void last(ActionResult result, StateUpdate update) {
+    last(new Final(result, update));
+  }
+
+  @Override
+  public synchronized void last(Final last) {
     if (closed || terminal != null) {
       return;
     }
-    Objects.requireNonNull(result, "result");
-    Objects.requireNonNull(update, "update");
+    Objects.requireNonNull(last, "last");
     if (!flushBeforeTerminal()) {
       return;
     }
-    Set<String> undeclared = new LinkedHashSet<>(update.writes());
+    Set<String> undeclared = new LinkedHashSet<>(last.update().writes());
     undeclared.removeAll(declaredWrites);
     terminal =
         undeclared.isEmpty()
             ? new RunEvent.Finished(
                 key,
-                result,
-                update,
+                last.result(),
+                last.update(),
+                last.remoteCalls(),
                 sequence,
-                result.text().map(String::length).orElse(partialChars))
+                last.result().text().map(String::length).orElse(partialChars))
             : new RunEvent.Failed(
                 key,
                 new ContractViolation(

@@ -19,12 +19,17 @@ import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
+import dev.runnel.schemas.ToolInvocation;
+import dev.runnel.schemas.ToolResult;
+import dev.runnel.schemas.internal.AwaitedCall;
 import dev.runnel.schemas.internal.FinishedStep;
 import dev.runnel.schemas.internal.PendingRequest;
 import dev.runnel.schemas.internal.RequestOutcome;
 import dev.runnel.schemas.internal.SessionQueue;
 import dev.runnel.serde.AvroSerde;
 import dev.runnel.serde.InputDecoder;
+import dev.runnel.tool.RemoteCall;
+import dev.runnel.tool.RemoteResult;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -74,6 +79,10 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   private final AvroSerde<Prompt> prompts = AvroSerde.of(Prompt.class);
   private final InputDecoder<Prompt> promptInput;
   private final InputDecoder<Cancellation> cancellationInput;
+  private final InputDecoder<ToolResult> toolResultInput;
+
+  /** How often waits for remote tools are checked against their deadlines. */
+  private static final Duration DEADLINE_CHECK = Duration.ofSeconds(1);
 
   /** Sessions running a call on this task. */
   private final Map<String, Run> running = new HashMap<>();
@@ -84,11 +93,18 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
   /** Events from the runs' threads, taken in on the stream thread at each punctuation. */
   private final ConcurrentLinkedQueue<RunEvent> events = new ConcurrentLinkedQueue<>();
 
+  /**
+   * Sessions whose head request waits for remote tools' answers, with the earliest deadline of the
+   * calls not yet answered. Nothing runs for them and no thread is held; the wait is in the store.
+   */
+  private final Map<String, Long> waiting = new HashMap<>();
+
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, SessionState> states;
   private KeyValueStore<String, SessionQueue> queues;
   private KeyValueStore<String, PendingRequest> pending;
   private Cancellable punctuator;
+  private Cancellable deadlineChecker;
   private boolean resumed;
 
   StreamingActionProcessor(
@@ -105,6 +121,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     this.backoff = new Backoff(settings.backoffInitial(), settings.backoffMax());
     this.promptInput = InputDecoder.of(Prompt.class, settings.schemaRegistry());
     this.cancellationInput = InputDecoder.of(Cancellation.class, settings.schemaRegistry());
+    this.toolResultInput = InputDecoder.of(ToolResult.class, settings.schemaRegistry());
   }
 
   /** A running attempt. */
@@ -150,6 +167,20 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
   }
 
+  /**
+   * Checks deadlines while runs wait for remote tools, on a coarse schedule of its own: a wait may
+   * last minutes, and the call punctuator would commit the task every commit.interval.ms meanwhile.
+   */
+  private void watchDeadlines() {
+    if (deadlineChecker == null && !waiting.isEmpty()) {
+      deadlineChecker =
+          context.schedule(DEADLINE_CHECK, PunctuationType.WALL_CLOCK_TIME, this::checkDeadlines);
+    } else if (deadlineChecker != null && waiting.isEmpty()) {
+      deadlineChecker.cancel();
+      deadlineChecker = null;
+    }
+  }
+
   /** Stops punctuating once no call runs and no request waits; only a new record brings work. */
   private void sleepIfIdle() {
     if (punctuator != null && running.isEmpty() && ready.isEmpty() && events.isEmpty()) {
@@ -168,6 +199,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             StreamingActionProcessorSupplier.rerouteTopic(context.applicationId()));
     if (source.topic().equals(settings.cancellationsTopic())) {
       onCancellation(record, source);
+    } else if (source.topic().equals(settings.toolResultsTopic())) {
+      onToolResult(record, source);
     } else {
       onPrompt(record, source);
     }
@@ -182,6 +215,10 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       punctuator.cancel();
       punctuator = null;
     }
+    if (deadlineChecker != null) {
+      deadlineChecker.cancel();
+      deadlineChecker = null;
+    }
     for (Run run : running.values()) {
       run.stop();
       slots.release();
@@ -189,6 +226,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     }
     running.clear();
     ready.clear();
+    waiting.clear();
     events.clear();
     // Kafka Streams may init this same object again (suspend and resume, or a task revived after
     // a dirty close): the runs stopped above must then be found and restarted again.
@@ -353,7 +391,9 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     queue.setNext(queue.getNext() + 1);
     queues.put(sessionId, queue);
     hooks.onRequest(new RequestEvent(sessionId, requestId, RequestEvent.Kind.ACCEPTED, null));
-    if (!running.containsKey(sessionId) && !ready.containsKey(sessionId)) {
+    if (!running.containsKey(sessionId)
+        && !ready.containsKey(sessionId)
+        && !waiting.containsKey(sessionId)) {
       ready.put(sessionId, 0L);
       startReady(context.currentSystemTimeMs());
     }
@@ -384,6 +424,9 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
         && head != null
         && (requestId == null || requestId.equals(head.getRequestId()))) {
       ready.remove(sessionId);
+      if (waiting.remove(sessionId) != null) {
+        watchDeadlines();
+      }
       applyCancelled(new RunKey(sessionId, head.getRequestId(), head.getAttempt(), null), 0);
       hooks.onRequest(
           new RequestEvent(sessionId, head.getRequestId(), RequestEvent.Kind.CANCELLED, null));
@@ -393,6 +436,131 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       return;
     }
     log.debug("Session {}: nothing to cancel for request {}", sessionId, requestId);
+  }
+
+  /**
+   * Takes a tool service's answer into the waiting run's journal; the run's next step starts once
+   * every call it waits for is answered. An answer no run waits for (late, repeated, or for a call
+   * never asked) goes to the dead letters, saying so.
+   */
+  private void onToolResult(Record<byte[], byte[]> record, RecordMetadata source) {
+    String sessionId = sessionOrReject(record, source, "tool result");
+    if (sessionId == null) {
+      return;
+    }
+    ToolResult result;
+    try {
+      result = toolResultInput.decode(source.topic(), record.value());
+    } catch (SerializationException e) {
+      rejectInput(record, source, sessionId, null, "UNDESERIALIZABLE", e.getMessage());
+      return;
+    }
+    if (result == null) {
+      rejectInput(record, source, sessionId, null, "NO_VALUE", "a tool result record has no value");
+      return;
+    }
+    SessionQueue queue = queueOf(sessionId);
+    PendingRequest head = waiting.containsKey(sessionId) ? headOf(sessionId, queue) : null;
+    AwaitedCall call = null;
+    for (AwaitedCall awaited : head == null ? List.<AwaitedCall>of() : head.getAwaiting()) {
+      if (!awaited.getAnswered() && awaited.getCallId().equals(result.getCallId())) {
+        call = awaited;
+      }
+    }
+    if (call == null) {
+      rejectInput(
+          record,
+          source,
+          sessionId,
+          head == null ? null : head.getRequestId(),
+          "UNMATCHED_TOOL_RESULT",
+          "no run of session "
+              + sessionId
+              + " waits for an answer to call '"
+              + result.getCallId()
+              + "': it was answered already, its run ended (a deadline passed, or it was"
+              + " cancelled), or it was never asked");
+      return;
+    }
+    call.setAnswered(true);
+    call.setContent(result.getContent());
+    call.setError(result.getError());
+    pending.put(QueueKeys.of(sessionId, queue.getHead()), head);
+    log.debug(
+        "Session {} call {} answered by tool {}", sessionId, call.getCallId(), call.getTool());
+    awaitOrReady(sessionId, head);
+    startReady(context.currentSystemTimeMs());
+  }
+
+  /**
+   * Puts a session whose head finished a step among those waiting for remote answers, or, once
+   * every call is answered, among those ready to start the next step.
+   */
+  private void awaitOrReady(String sessionId, PendingRequest request) {
+    long deadline = Long.MAX_VALUE;
+    for (AwaitedCall call : request.getAwaiting()) {
+      if (!call.getAnswered()) {
+        deadline = Math.min(deadline, call.getDeadline().toEpochMilli());
+      }
+    }
+    if (deadline == Long.MAX_VALUE) {
+      waiting.remove(sessionId);
+      ready.putIfAbsent(sessionId, 0L);
+    } else {
+      waiting.put(sessionId, deadline);
+    }
+    watchDeadlines();
+  }
+
+  /** Fails the runs whose remote calls were not answered by their deadline. */
+  private void checkDeadlines(long now) {
+    resumeOnce();
+    List<String> late = new ArrayList<>();
+    waiting.forEach(
+        (sessionId, deadline) -> {
+          if (deadline <= now) {
+            late.add(sessionId);
+          }
+        });
+    for (String sessionId : late) {
+      waiting.remove(sessionId);
+      PendingRequest request = headOf(sessionId, queueOf(sessionId));
+      if (request == null) {
+        continue;
+      }
+      AwaitedCall first = null;
+      for (AwaitedCall call : request.getAwaiting()) {
+        if (!call.getAnswered()
+            && (first == null || call.getDeadline().isBefore(first.getDeadline()))) {
+          first = call;
+        }
+      }
+      RunKey key =
+          new RunKey(
+              sessionId,
+              request.getRequestId(),
+              request.getAttempt(),
+              null,
+              request.getStep(),
+              request.getStepAction());
+      RunInfo info =
+          new RunInfo(
+              sessionId, request.getRequestId(), request.getAttempt(), request.getStepAction());
+      hooks.afterRun(
+          info,
+          failForGood(
+              key,
+              ApplicationHalted.toolTimeout(
+                  first.getTool(),
+                  first.getCallId(),
+                  first.getDeadline(),
+                  settings.toolResultsTopic()),
+              0,
+              now));
+    }
+    watchDeadlines();
+    startReady(now);
+    sleepIfIdle();
   }
 
   private void punctuate(long now) {
@@ -457,7 +625,11 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           continue;
         }
         Instant notBefore = head.getNotBefore();
-        ready.putIfAbsent(entry.key, notBefore == null ? 0L : notBefore.toEpochMilli());
+        if (!head.getAwaiting().isEmpty() && head.getAttempt() == 0) {
+          awaitOrReady(entry.key, head);
+        } else {
+          ready.putIfAbsent(entry.key, notBefore == null ? 0L : notBefore.toEpochMilli());
+        }
         count++;
       }
     }
@@ -544,7 +716,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             prompt.getContent(),
             prompt.getModel(),
             prompt.getAttributes(),
-            request.getStep());
+            request.getStep(),
+            remoteResults(request));
     try {
       run.handle =
           action
@@ -556,6 +729,20 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     } catch (RuntimeException e) {
       output.fail(e);
     }
+  }
+
+  /** The answers the step about to run finds in its input, in the order its predecessor asked. */
+  private static List<RemoteResult> remoteResults(PendingRequest request) {
+    List<RemoteResult> results = new ArrayList<>();
+    for (AwaitedCall call : request.getAwaiting()) {
+      results.add(
+          new RemoteResult(
+              call.getCallId(),
+              call.getTool(),
+              call.getContent(),
+              Optional.ofNullable(call.getError())));
+    }
+    return results;
   }
 
   private RunOutcome applyFinal(Run run, RunEvent.Finished finished, long now) {
@@ -586,6 +773,11 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             .filter(a -> a.hasTransitions(key.action()))
             .flatMap(a -> a.next(key.action(), SessionStates.fullView(next)));
     boolean halts = to.isEmpty() && application.map(a -> a.halts(key.action())).orElse(true);
+    Optional<ContractViolation> badCalls =
+        remoteCallsRefused(application, key, finished.remoteCalls(), halts);
+    if (badCalls.isPresent()) {
+      return failForGood(key, badCalls.get(), finished.deltas(), now);
+    }
     if (halts) {
       next.setLastStatus(RequestStatus.COMPLETED);
     }
@@ -659,8 +851,70 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     request.setAttempt(0);
     request.setFailures(0);
     request.setNotBefore(null);
+    List<AwaitedCall> awaiting = new ArrayList<>();
+    for (RemoteCall call : finished.remoteCalls()) {
+      Instant deadline = Instant.ofEpochMilli(now).plus(call.timeout());
+      awaiting.add(
+          AwaitedCall.newBuilder()
+              .setCallId(call.callId())
+              .setTool(call.tool())
+              .setDeadline(deadline)
+              .build());
+      // In the transaction that journals the step: the call is asked exactly once, and a restart
+      // finds it asked.
+      forward(
+          settings.toolCallsSink(),
+          key.sessionId(),
+          ToolInvocation.newBuilder()
+              .setSessionId(key.sessionId())
+              .setRequestId(key.requestId())
+              .setStep(key.step())
+              .setCallId(call.callId())
+              .setTool(call.tool())
+              .setArguments(call.arguments())
+              .setDeadline(deadline)
+              .setRequestedAt(Instant.ofEpochMilli(now))
+              .build(),
+          now);
+    }
+    request.setAwaiting(awaiting);
     pending.put(QueueKeys.of(key.sessionId(), queueOf(key.sessionId()).getHead()), request);
-    ready.put(key.sessionId(), 0L);
+    awaitOrReady(key.sessionId(), request);
+    return Optional.empty();
+  }
+
+  /**
+   * Why a finished step may not ask its remote calls, if it may not: the run ends after it, or it
+   * asks a tool its application does not declare (whose topics this instance may not have).
+   */
+  private static Optional<ContractViolation> remoteCallsRefused(
+      Optional<Application> application, RunKey key, List<RemoteCall> calls, boolean halts) {
+    if (calls.isEmpty()) {
+      return Optional.empty();
+    }
+    if (halts) {
+      return Optional.of(
+          new ContractViolation(
+              "action '"
+                  + key.action()
+                  + "' asks remote tools "
+                  + calls.stream().map(RemoteCall::tool).toList()
+                  + ", but the run ends after it: only a step that another follows may ask"));
+    }
+    Set<String> declared = application.map(Application::remoteTools).orElse(Set.of());
+    for (RemoteCall call : calls) {
+      if (!declared.contains(call.tool())) {
+        return Optional.of(
+            new ContractViolation(
+                "action '"
+                    + key.action()
+                    + "' asks remote tool '"
+                    + call.tool()
+                    + "', which its application does not declare (remote tools: "
+                    + declared
+                    + ")"));
+      }
+    }
     return Optional.empty();
   }
 

@@ -1,0 +1,30 @@
+package dev.runnel.tool;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A call a step asks a remote tool to answer: Runnel publishes it to the tool-calls topic (keyed by
+ * session) in the transaction that applies the step, and the run's next step starts once a tool
+ * service has answered it on the tool-results topic, holding no thread meanwhile.
+ *
+ * @param callId unique within the session (the model's id for the call); the answer names it
+ * @param tool the tool's name, one the application declares as remote
+ * @param arguments the call's arguments, a JSON object as the model wrote it
+ * @param timeout how long the run waits for the answer before it fails with {@code TOOL_TIMEOUT}
+ */
+public record RemoteCall(String callId, String tool, String arguments, Duration timeout) {
+  public RemoteCall {
+    Objects.requireNonNull(callId, "callId");
+    Objects.requireNonNull(tool, "tool");
+    Objects.requireNonNull(arguments, "arguments");
+    Objects.requireNonNull(timeout, "timeout");
+    if (callId.isBlank()) {
+      throw new IllegalArgumentException("a remote call needs a callId");
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException(
+          "the timeout of remote call " + callId + " must be positive, was " + timeout);
+    }
+  }
+}
