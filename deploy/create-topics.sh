@@ -16,4 +16,8 @@ create --topic runnel.sessions --partitions "$PARTITIONS" \
   --config cleanup.policy=compact --config segment.ms=3600000 \
   --config min.cleanable.dirty.ratio=0.1 --config min.compaction.lag.ms=60000
 create --topic runnel.dead-letters --partitions "$PARTITIONS" --config retention.ms=2592000000
+# Read and written only by applications that declare remote tools; the results topic needs the
+# prompts topic's partition count.
+create --topic runnel.tool-calls --partitions "$PARTITIONS"
+create --topic runnel.tool-results --partitions "$PARTITIONS"
 "$KT" --bootstrap-server "$BOOTSTRAP" --list
