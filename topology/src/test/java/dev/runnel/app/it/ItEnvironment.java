@@ -86,6 +86,8 @@ final class ItEnvironment implements AutoCloseable {
     s.put(RunnelConfig.CHUNKS_TOPIC_CONFIG, id + ".chunks");
     s.put(RunnelConfig.SESSIONS_TOPIC_CONFIG, id + ".sessions");
     s.put(RunnelConfig.DEAD_LETTERS_TOPIC_CONFIG, id + ".dead-letters");
+    s.put(RunnelConfig.TOOL_CALLS_TOPIC_CONFIG, id + ".tool-calls");
+    s.put(RunnelConfig.TOOL_RESULTS_TOPIC_CONFIG, id + ".tool-results");
     s.put(RunnelConfig.TOPIC_PARTITIONS_CONFIG, 4);
     s.put(RunnelConfig.DELTA_LANE_CONFIG, lane);
     s.put(RunnelConfig.METRICS_PORT_CONFIG, 0);
@@ -102,13 +104,29 @@ final class ItEnvironment implements AutoCloseable {
 
   /** Waits until an instance (e.g. in another JVM) has created the topics. */
   void awaitTopics(Topics topics, BooleanSupplier instanceAlive, Supplier<String> instanceOutput) {
-    Set<String> names =
+    awaitTopics(
         Set.of(
             topics.prompts().name(),
             topics.chunks().name(),
             topics.sessions().name(),
             topics.deadLetters().name(),
-            topics.cancellations().name());
+            topics.cancellations().name()),
+        instanceAlive,
+        instanceOutput);
+  }
+
+  /** Waits until an instance whose applications declare remote tools has created the topics. */
+  void awaitToolTopics(
+      Topics topics, BooleanSupplier instanceAlive, Supplier<String> instanceOutput) {
+    awaitTopics(topics, instanceAlive, instanceOutput);
+    awaitTopics(
+        Set.of(topics.toolCalls().name(), topics.toolResults().name()),
+        instanceAlive,
+        instanceOutput);
+  }
+
+  private void awaitTopics(
+      Set<String> names, BooleanSupplier instanceAlive, Supplier<String> instanceOutput) {
     try (Admin admin =
         Admin.create(
             Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
