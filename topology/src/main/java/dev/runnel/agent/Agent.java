@@ -18,14 +18,19 @@ import dev.runnel.model.ChatMessage;
 import dev.runnel.model.ChatModel;
 import dev.runnel.model.ToolCall;
 import dev.runnel.model.ToolSpec;
+import dev.runnel.tool.Decision;
 import dev.runnel.tool.RemoteCall;
+import dev.runnel.tool.RemoteResult;
 import dev.runnel.tool.Tool;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -44,7 +49,13 @@ import java.util.stream.Stream;
  *
  * <p>A remote tool ({@link Builder#remoteTool}) is answered by a service over Kafka: the tools step
  * publishes its calls to the tool-calls topic with the step's update, the run waits, holding no
- * thread, and the model step goes on once every call has its answer on the tool-results topic.
+ * thread, and the tools step goes on once every call has its answer on the tool-results topic.
+ *
+ * <p>A tool that needs approval ({@link Builder#toolWithApproval}) runs only once a person approved
+ * the call: the tools step answers the other calls and the run waits, showing the call as pending
+ * in the session state and on the chunks topic, for a {@code ToolResult} with a decision. The next
+ * tools step runs the approved call, or answers a rejected one with the person's instruction, and
+ * the model goes on.
  */
 public final class Agent {
   /** The model step's action name. */
@@ -69,6 +80,7 @@ public final class Agent {
     private final ChatModel model;
     private final Map<String, Tool> tools = new LinkedHashMap<>();
     private final Map<String, Duration> remoteTools = new LinkedHashMap<>();
+    private final Map<String, Duration> approvals = new LinkedHashMap<>();
     private final List<ToolSpec> specs = new ArrayList<>();
     private String systemPrompt = "";
     private int maxTokens;
@@ -119,6 +131,26 @@ public final class Agent {
       return this;
     }
 
+    /**
+     * Offers an in-process tool that runs only once a person approved the call, by a {@code
+     * ToolResult} naming the call with {@code decision} {@code APPROVED} on {@code
+     * runnel.topic.tool.results} (or the gateway's approval endpoint); the run fails with {@code
+     * TOOL_TIMEOUT} unless the decision arrives within {@code timeout}.
+     */
+    public Builder toolWithApproval(Tool tool, Duration timeout) {
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException(
+            "the approval timeout of tool '"
+                + tool.spec().name()
+                + "' must be positive, was "
+                + timeout);
+      }
+      tool(tool);
+      approvals.put(tool.spec().name(), timeout);
+      return this;
+    }
+
     private void offer(ToolSpec spec) {
       Objects.requireNonNull(spec, "spec");
       if (tools.containsKey(spec.name()) || remoteTools.containsKey(spec.name())) {
@@ -144,11 +176,14 @@ public final class Agent {
               .action(new ChatAction(MODEL, model, systemPrompt, maxTokens, specs))
               .action(
                   StreamingAction.blocking(
-                      new ToolsStep(Map.copyOf(tools), Map.copyOf(remoteTools))));
+                      new ToolsStep(
+                          Map.copyOf(tools), Map.copyOf(remoteTools), Map.copyOf(approvals))));
       remoteTools.keySet().forEach(application::remoteTool);
+      approvals.keySet().forEach(application::remoteTool);
       return application
           .entry(MODEL)
           .transition(MODEL, TOOLS, state -> !lastToolCalls(state).isEmpty())
+          .transition(TOOLS, TOOLS, state -> !unanswered(state.messages()).isEmpty())
           .transition(TOOLS, MODEL)
           .halt(MODEL)
           .maxSteps(maxSteps)
@@ -163,10 +198,33 @@ public final class Agent {
   }
 
   /**
-   * Runs the in-process tools the last assistant message asks for, in order, and asks the remote
-   * ones as remote calls, whose answers the model step appends.
+   * The calls of the conversation's last assistant message that no tool message after it answers:
+   * those the tools step asked remotely or for approval, while the run waits.
    */
-  private record ToolsStep(Map<String, Tool> tools, Map<String, Duration> remoteTools)
+  private static List<ToolCall> unanswered(List<ChatMessage> messages) {
+    int last = messages.size() - 1;
+    while (last >= 0 && messages.get(last).role() != ChatMessage.Role.ASSISTANT) {
+      last--;
+    }
+    if (last < 0) {
+      return List.of();
+    }
+    Set<String> answered = new HashSet<>();
+    for (ChatMessage message : messages.subList(last + 1, messages.size())) {
+      answered.add(message.toolCallId());
+    }
+    return messages.get(last).toolCalls().stream()
+        .filter(call -> !answered.contains(call.id()))
+        .toList();
+  }
+
+  /**
+   * Answers the calls of the last assistant message that have no answer yet, in order: runs the
+   * in-process tools, asks the remote ones and those that need approval as remote calls, and, in
+   * the step after such calls, adds their answers and runs the approved calls.
+   */
+  private record ToolsStep(
+      Map<String, Tool> tools, Map<String, Duration> remoteTools, Map<String, Duration> approvals)
       implements BlockingAction {
     private static final ActionSpec SPEC = new ActionSpec(TOOLS, CONVERSATION, CONVERSATION);
 
@@ -178,21 +236,35 @@ public final class Agent {
     @Override
     public Final run(ActionState state, ActionInput input, Partials partials)
         throws InterruptedException {
-      List<ToolCall> calls = lastToolCalls(state);
+      List<ToolCall> calls = unanswered(state.messages());
       if (calls.isEmpty()) {
         throw new IllegalStateException(
             "the tools step runs after a model reply that asks for tools; the conversation's last"
-                + " message asks for none");
+                + " assistant message has no call left to answer");
       }
+      Map<String, RemoteResult> answers = new HashMap<>();
+      input.remoteResults().forEach(result -> answers.put(result.callId(), result));
       StateUpdate.Builder update = StateUpdate.builder();
       List<RemoteCall> remote = new ArrayList<>();
       for (ToolCall call : calls) {
         if (Thread.interrupted()) {
           throw new InterruptedException("the run was cancelled");
         }
-        Duration timeout = remoteTools.get(call.name());
-        if (timeout != null) {
-          remote.add(new RemoteCall(call.id(), call.name(), call.arguments(), timeout));
+        RemoteResult answer = answers.get(call.id());
+        Duration remoteTimeout = remoteTools.get(call.name());
+        Duration approvalTimeout = approvals.get(call.name());
+        if (answer != null) {
+          update.appendMessages(
+              ChatMessage.toolResult(
+                  call.id(),
+                  answer.decision().equals(Optional.of(Decision.APPROVED))
+                      ? answer(call)
+                      : answer.text()));
+        } else if (remoteTimeout != null) {
+          remote.add(new RemoteCall(call.id(), call.name(), call.arguments(), remoteTimeout));
+        } else if (approvalTimeout != null) {
+          remote.add(
+              RemoteCall.forApproval(call.id(), call.name(), call.arguments(), approvalTimeout));
         } else {
           update.appendMessages(ChatMessage.toolResult(call.id(), answer(call)));
         }

@@ -22,7 +22,6 @@ import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -124,18 +123,6 @@ class ApplicationsTest {
         Prompt.newBuilder().setRequestId(requestId).setContent(content).setAction(null).build());
   }
 
-  private static SessionState awaitVersion(Harness h, long version) {
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () -> {
-              h.pump();
-              return h.states("s").stream().anyMatch(s -> s.getVersion() == version);
-            });
-    List<SessionState> states = h.states("s");
-    return states.get(states.size() - 1);
-  }
-
   private static List<Chunk> deltas(Harness h) {
     return h.allChunks().stream().filter(c -> !c.getEnd()).toList();
   }
@@ -144,7 +131,7 @@ class ApplicationsTest {
   void aPromptRunsTheStepsTheTransitionsPickUntilAHaltingActionFinishes() {
     try (Harness h = new Harness(stateDir, research(true), Map.of())) {
       send(h, "r1", "please search");
-      awaitVersion(h, 3);
+      h.awaitVersion("s", 3);
 
       assertThat(deltas(h))
           .extracting(Chunk::getStep, c -> c.getAction().toString(), Chunk::getDelta)
@@ -180,7 +167,7 @@ class ApplicationsTest {
   void aConditionThatDoesNotHoldLeadsToTheNextTransition() {
     try (Harness h = new Harness(stateDir, research(true), Map.of())) {
       send(h, "r1", "hello");
-      awaitVersion(h, 2);
+      h.awaitVersion("s", 2);
 
       assertThat(deltas(h)).extracting(Chunk::getDelta).containsExactly("[plan]", "[answer]");
       assertThat(h.states("s").get(1).getLastStatus()).isEqualTo(RequestStatus.COMPLETED);
@@ -193,14 +180,14 @@ class ApplicationsTest {
     Map<String, List<KeyValue<byte[], byte[]>>> changelogs;
     try (Harness h = new Harness(stateDir, research(false), Map.of())) {
       send(h, "r1", "please search");
-      awaitVersion(h, 2);
+      h.awaitVersion("s", 2);
       await().until(() -> calls.containsKey("answer"));
       changelogs = h.changelogs();
     }
     try (Harness h = new Harness(stateDir, research(true), Map.of())) {
       h.restore(changelogs);
       h.pump();
-      SessionState last = awaitVersion(h, 3);
+      SessionState last = h.awaitVersion("s", 3);
 
       assertThat(last.getLastStatus()).isEqualTo(RequestStatus.COMPLETED);
       assertThat(calls.get("plan")).hasValue(1);
@@ -229,7 +216,7 @@ class ApplicationsTest {
             .build();
     try (Harness h = new Harness(stateDir, strict, Map.of())) {
       send(h, "r1", "hello");
-      SessionState last = awaitVersion(h, 2);
+      SessionState last = h.awaitVersion("s", 2);
 
       assertThat(h.states("s").get(0).getFields()).containsEntry("route", "answer");
       assertThat(last.getLastStatus()).isEqualTo(RequestStatus.FAILED);
@@ -266,7 +253,7 @@ class ApplicationsTest {
             .build();
     try (Harness h = new Harness(stateDir, loop, Map.of())) {
       send(h, "r1", "go");
-      SessionState last = awaitVersion(h, 4);
+      SessionState last = h.awaitVersion("s", 4);
 
       assertThat(calls.get("again")).hasValue(3);
       assertThat(last.getLastError().getKind()).isEqualTo("STEP_LIMIT");

@@ -1,5 +1,7 @@
 package dev.runnel.processor;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.runnel.action.StreamingAction;
 import dev.runnel.application.Application;
 import dev.runnel.chat.ChatAction;
@@ -179,6 +181,23 @@ final class Harness implements AutoCloseable {
   /** Lets the punctuator take in the model's events and start waiting requests. */
   void pump() {
     driver.advanceWallClockTime(Duration.ofMillis(10));
+  }
+
+  /**
+   * Pumps until session {@code session}'s state reaches {@code version}, and returns that state.
+   */
+  SessionState awaitVersion(String session, long version) {
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .until(
+            () -> {
+              pump();
+              return states(session).stream().anyMatch(s -> s.getVersion() == version);
+            });
+    return states(session).stream()
+        .filter(s -> s.getVersion() == version)
+        .findFirst()
+        .orElseThrow();
   }
 
   /** Lets enough time pass for any retry backoff to run out. */

@@ -2,7 +2,6 @@ package dev.runnel.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
-import static org.awaitility.Awaitility.await;
 
 import dev.runnel.action.ActionInput;
 import dev.runnel.action.ActionOutput;
@@ -122,22 +121,11 @@ class RemoteToolsTest {
         .pipeInput("s", ToolResult.newBuilder().setCallId(callId).setContent(content).build());
   }
 
-  private static SessionState awaitVersion(Harness h, long version) {
-    await()
-        .atMost(Duration.ofSeconds(20))
-        .until(
-            () -> {
-              h.pump();
-              return h.states("s").stream().anyMatch(s -> s.getVersion() == version);
-            });
-    return h.states("s").stream().filter(s -> s.getVersion() == version).findFirst().orElseThrow();
-  }
-
   @Test
   void theCallsArePublishedOnceAndTheNextStepStartsWithTheirAnswersWhenAllHaveArrived() {
     try (Harness h = new Harness(stateDir, lookup(), Map.of())) {
       send(h, "r1", "weather and time");
-      SessionState asked = awaitVersion(h, 1);
+      SessionState asked = h.awaitVersion("s", 1);
       assertThat(asked.getLastStatus()).isEqualTo(RequestStatus.RUNNING);
       assertThat(asked.getFields()).containsEntry("asked", "yes");
       List<ToolInvocation> invocations = h.toolCalls();
@@ -165,7 +153,7 @@ class RemoteToolsTest {
           .pipeInput(
               "s".getBytes(StandardCharsets.UTF_8),
               "{\"callId\": \"c2\", \"error\": \"clock broke\"}".getBytes(StandardCharsets.UTF_8));
-      SessionState done = awaitVersion(h, 2);
+      SessionState done = h.awaitVersion("s", 2);
 
       assertThat(done.getLastStatus()).isEqualTo(RequestStatus.COMPLETED);
       assertThat(done.getFields())
@@ -179,7 +167,7 @@ class RemoteToolsTest {
                 assertThat(end.getTextLength()).isEqualTo("askingused".length());
               });
       // Only now does r2 start: its own call, then its own wait.
-      awaitVersion(h, 3);
+      h.awaitVersion("s", 3);
       assertThat(h.toolCalls())
           .extracting(ToolInvocation::getRequestId, ToolInvocation::getTool)
           .containsExactly(tuple("r2", "weather"));
@@ -194,7 +182,7 @@ class RemoteToolsTest {
     Map<String, List<KeyValue<byte[], byte[]>>> changelogs;
     try (Harness h = new Harness(stateDir, lookup(), Map.of())) {
       send(h, "r1", "weather and time");
-      awaitVersion(h, 1);
+      h.awaitVersion("s", 1);
       assertThat(h.toolCalls()).hasSize(2);
       answer(h, "c1", "sunny");
       changelogs = h.changelogs();
@@ -204,7 +192,7 @@ class RemoteToolsTest {
       h.pump();
       assertThat(calls).doesNotContainKey("use");
       answer(h, "c2", "noon");
-      SessionState done = awaitVersion(h, 2);
+      SessionState done = h.awaitVersion("s", 2);
 
       assertThat(done.getFields()).containsEntry("answers", "c1(weather)=sunny;c2(clock)=noon");
       assertThat(h.toolCalls()).isEmpty();
@@ -217,10 +205,10 @@ class RemoteToolsTest {
   void aDeadlineThatPassesFailsTheRunNamingTheToolAndTheSessionGoesOn() {
     try (Harness h = new Harness(stateDir, lookup(), Map.of())) {
       send(h, "r1", "only weather");
-      awaitVersion(h, 1);
+      h.awaitVersion("s", 1);
       send(h, "r2", "only clock");
       h.driver.advanceWallClockTime(TIMEOUT.plusSeconds(2));
-      SessionState failed = awaitVersion(h, 2);
+      SessionState failed = h.awaitVersion("s", 2);
 
       assertThat(failed.getLastRequestId()).isEqualTo("r1");
       assertThat(failed.getLastStatus()).isEqualTo(RequestStatus.FAILED);
@@ -245,12 +233,12 @@ class RemoteToolsTest {
                 assertThat(letter.getMessage()).contains("call 'c1'");
               });
       // r2 started after r1 ended; it asks its own call.
-      awaitVersion(h, 3);
+      h.awaitVersion("s", 3);
       assertThat(h.toolCalls())
           .extracting(ToolInvocation::getRequestId, ToolInvocation::getTool)
           .containsExactly(tuple("r1", "weather"), tuple("r2", "clock"));
       answer(h, "c1", "noon");
-      assertThat(awaitVersion(h, 4).getFields()).containsEntry("answers", "c1(clock)=noon");
+      assertThat(h.awaitVersion("s", 4).getFields()).containsEntry("answers", "c1(clock)=noon");
     }
   }
 
@@ -258,9 +246,9 @@ class RemoteToolsTest {
   void aCancellationWhileWaitingEndsTheRunAndALaterAnswerIsADeadLetter() {
     try (Harness h = new Harness(stateDir, lookup(), Map.of())) {
       send(h, "r1", "only weather");
-      awaitVersion(h, 1);
+      h.awaitVersion("s", 1);
       h.cancellations.pipeInput("s", Cancellation.newBuilder().build());
-      SessionState cancelled = awaitVersion(h, 2);
+      SessionState cancelled = h.awaitVersion("s", 2);
       assertThat(cancelled.getLastStatus()).isEqualTo(RequestStatus.CANCELLED);
 
       answer(h, "c1", "sunny");
@@ -275,7 +263,7 @@ class RemoteToolsTest {
   void aStepAskingAToolItsApplicationDoesNotDeclareFailsNamingIt() {
     try (Harness h = new Harness(stateDir, lookup(), Map.of())) {
       send(h, "r1", "only search");
-      SessionState failed = awaitVersion(h, 1);
+      SessionState failed = h.awaitVersion("s", 1);
 
       assertThat(failed.getLastStatus()).isEqualTo(RequestStatus.FAILED);
       assertThat(failed.getLastError().getMessage())

@@ -8,11 +8,14 @@ import dev.runnel.model.FinishReason;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;
 import dev.runnel.model.TokenUsage;
+import dev.runnel.model.ToolCall;
 import dev.runnel.model.ToolCallDelta;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -85,6 +88,10 @@ final class ScriptedModel implements ChatModel {
     private final ChatRequest request;
     private final StreamListener listener;
     private final StringBuilder text = new StringBuilder();
+
+    /** The tool calls' fragments merged by index: id, name, arguments. */
+    private final Map<Integer, String[]> toolCalls = new TreeMap<>();
+
     private boolean ended;
     private boolean cancelled;
 
@@ -120,6 +127,8 @@ final class ScriptedModel implements ChatModel {
 
     synchronized Call toolCall(int index, String id, String name, String arguments) {
       if (!ended) {
+        String[] call = toolCalls.computeIfAbsent(index, i -> new String[] {id, name, ""});
+        call[2] += arguments;
         listener.onToolCall(new ToolCallDelta(index, id, name, arguments));
       }
       return this;
@@ -130,8 +139,9 @@ final class ScriptedModel implements ChatModel {
         listener.onComplete(
             new ChatCompletion(
                 text.toString(),
-                FinishReason.STOP,
-                new TokenUsage(3, text.length(), 3 + text.length())));
+                toolCalls.isEmpty() ? FinishReason.STOP : FinishReason.TOOL_CALLS,
+                new TokenUsage(3, text.length(), 3 + text.length()),
+                toolCalls.values().stream().map(c -> new ToolCall(c[0], c[1], c[2])).toList()));
       }
     }
 

@@ -51,6 +51,21 @@ final class ApplicationHalted extends RuntimeException {
             + ")");
   }
 
+  static ApplicationHalted approvalTimeout(
+      String tool, String callId, Instant deadline, String resultsTopic) {
+    return new ApplicationHalted(
+        "TOOL_TIMEOUT",
+        "call '"
+            + callId
+            + "' of tool '"
+            + tool
+            + "' was neither approved nor rejected by its deadline "
+            + deadline
+            + " (decisions are read from topic "
+            + resultsTopic
+            + ")");
+  }
+
   String kind() {
     return kind;
   }

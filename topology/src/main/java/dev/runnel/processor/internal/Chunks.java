@@ -3,8 +3,10 @@ package dev.runnel.processor.internal;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.FinishReason;
+import dev.runnel.schemas.PendingApproval;
 import dev.runnel.schemas.TokenUsage;
 import dev.runnel.schemas.ToolCallFragment;
+import dev.runnel.schemas.ToolOutput;
 import dev.runnel.schemas.internal.RequestOutcome;
 
 /** Builds chunk records. */
@@ -18,6 +20,16 @@ final class Chunks {
   /** A record carrying a fragment of a tool call, with empty text. */
   static Chunk toolCall(RunKey run, int sequence, ToolCallFragment fragment) {
     return ofRun(run, sequence).setToolCall(fragment).build();
+  }
+
+  /** A record carrying a tool result the step added to the conversation, with empty text. */
+  static Chunk toolResult(RunKey run, int sequence, String callId, String content) {
+    return ofRun(run, sequence).setToolResult(new ToolOutput(callId, content)).build();
+  }
+
+  /** A record telling that the run waits for a decision on a call, with empty text. */
+  static Chunk approval(RunKey run, int sequence, PendingApproval approval) {
+    return ofRun(run, sequence).setApproval(approval).build();
   }
 
   private static Chunk.Builder ofRun(RunKey run, int sequence) {

@@ -174,6 +174,7 @@ final class SessionStates {
         .setLastStatus(status)
         .setLastError(error)
         .setLastResult(null)
+        .setPendingApprovals(List.of())
         .setUpdatedAt(now);
   }
 

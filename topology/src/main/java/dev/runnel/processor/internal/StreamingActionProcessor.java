@@ -9,6 +9,7 @@ import dev.runnel.hook.RunHook;
 import dev.runnel.hook.RunInfo;
 import dev.runnel.hook.RunOutcome;
 import dev.runnel.hook.StateApplied;
+import dev.runnel.model.ChatMessage;
 import dev.runnel.model.FinishReason;
 import dev.runnel.model.TokenUsage;
 import dev.runnel.processor.DeltaPublisher;
@@ -16,6 +17,7 @@ import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.ErrorInfo;
+import dev.runnel.schemas.PendingApproval;
 import dev.runnel.schemas.Prompt;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
@@ -28,6 +30,7 @@ import dev.runnel.schemas.internal.RequestOutcome;
 import dev.runnel.schemas.internal.SessionQueue;
 import dev.runnel.serde.AvroSerde;
 import dev.runnel.serde.InputDecoder;
+import dev.runnel.tool.Decision;
 import dev.runnel.tool.RemoteCall;
 import dev.runnel.tool.RemoteResult;
 import java.nio.ByteBuffer;
@@ -482,9 +485,34 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
               + " cancelled), or it was never asked");
       return;
     }
+    String mismatch =
+        call.getApproval()
+            ? (result.getDecision() == null
+                ? "call '"
+                    + call.getCallId()
+                    + "' of session "
+                    + sessionId
+                    + " waits for a person's decision: the result needs a decision (APPROVED or"
+                    + " REJECTED)"
+                : null)
+            : (result.getDecision() != null
+                ? "call '"
+                    + call.getCallId()
+                    + "' of session "
+                    + sessionId
+                    + " waits for tool "
+                    + call.getTool()
+                    + "'s answer, not for a decision: a result with a decision answers only a"
+                    + " call that needs approval"
+                : null);
+    if (mismatch != null) {
+      rejectInput(record, source, sessionId, head.getRequestId(), "INVALID_TOOL_RESULT", mismatch);
+      return;
+    }
     call.setAnswered(true);
     call.setContent(result.getContent());
     call.setError(result.getError());
+    call.setDecision(result.getDecision());
     pending.put(QueueKeys.of(sessionId, queue.getHead()), head);
     log.debug(
         "Session {} call {} answered by tool {}", sessionId, call.getCallId(), call.getTool());
@@ -550,11 +578,17 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           info,
           failForGood(
               key,
-              ApplicationHalted.toolTimeout(
-                  first.getTool(),
-                  first.getCallId(),
-                  first.getDeadline(),
-                  settings.toolResultsTopic()),
+              first.getApproval()
+                  ? ApplicationHalted.approvalTimeout(
+                      first.getTool(),
+                      first.getCallId(),
+                      first.getDeadline(),
+                      settings.toolResultsTopic())
+                  : ApplicationHalted.toolTimeout(
+                      first.getTool(),
+                      first.getCallId(),
+                      first.getDeadline(),
+                      settings.toolResultsTopic()),
               0,
               now));
     }
@@ -740,7 +774,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
               call.getCallId(),
               call.getTool(),
               call.getContent(),
-              Optional.ofNullable(call.getError())));
+              Optional.ofNullable(call.getError()),
+              Optional.ofNullable(call.getDecision()).map(d -> Decision.valueOf(d.name()))));
     }
     return results;
   }
@@ -781,12 +816,25 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     if (halts) {
       next.setLastStatus(RequestStatus.COMPLETED);
     }
+    next.setPendingApprovals(pendingApprovals(key, finished.remoteCalls(), now));
     states.put(key.sessionId(), next);
     forward(settings.sessionsSink(), key.sessionId(), next, now);
     applied(key, next, halts ? StateApplied.Status.COMPLETED : StateApplied.Status.STEP_COMPLETED);
+    // The step's records on the chunks topic go on after its deltas: the tool results it added to
+    // the conversation, then the approvals it waits for (or the end record).
+    int records = finished.deltas();
+    for (ChatMessage message : finished.update().appendedMessages()) {
+      if (message.role() == ChatMessage.Role.TOOL) {
+        forward(
+            settings.chunksSink(),
+            key.sessionId(),
+            Chunks.toolResult(key, records++, message.toolCallId(), message.content()),
+            now);
+      }
+    }
     Duration took = Duration.ofNanos(System.nanoTime() - run.startedNanos);
     if (!halts) {
-      return nextStep(application.get(), request, key, to, finished, next, now)
+      return nextStep(application.get(), request, key, to, finished, next, records, now)
           .map(error -> (RunOutcome) failForGood(key, error, finished.deltas(), now))
           .orElseGet(() -> new RunOutcome.Completed(took, finished.result().usage()));
     }
@@ -798,7 +846,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     Chunk end =
         Chunks.end(
             key,
-            finished.deltas(),
+            records,
             toSchema(finished.result().finishReason().orElse(FinishReason.STOP)),
             usage
                 .map(
@@ -826,6 +874,7 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       Optional<String> to,
       RunEvent.Finished finished,
       SessionState next,
+      int records,
       long now) {
     if (to.isEmpty()) {
       return Optional.of(ApplicationHalted.noTransition(application.name(), key.action()));
@@ -852,6 +901,8 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
     request.setFailures(0);
     request.setNotBefore(null);
     List<AwaitedCall> awaiting = new ArrayList<>();
+    Iterator<PendingApproval> approvals = next.getPendingApprovals().iterator();
+    int sequence = records;
     for (RemoteCall call : finished.remoteCalls()) {
       Instant deadline = Instant.ofEpochMilli(now).plus(call.timeout());
       awaiting.add(
@@ -859,9 +910,18 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
               .setCallId(call.callId())
               .setTool(call.tool())
               .setDeadline(deadline)
+              .setApproval(call.needsApproval())
               .build());
       // In the transaction that journals the step: the call is asked exactly once, and a restart
       // finds it asked.
+      if (call.needsApproval()) {
+        forward(
+            settings.chunksSink(),
+            key.sessionId(),
+            Chunks.approval(key, sequence++, approvals.next()),
+            now);
+        continue;
+      }
       forward(
           settings.toolCallsSink(),
           key.sessionId(),
@@ -916,6 +976,25 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       }
     }
     return Optional.empty();
+  }
+
+  /** The calls among {@code calls} that wait for a person's decision, as the state shows them. */
+  private static List<PendingApproval> pendingApprovals(
+      RunKey key, List<RemoteCall> calls, long now) {
+    List<PendingApproval> approvals = new ArrayList<>();
+    for (RemoteCall call : calls) {
+      if (call.needsApproval()) {
+        approvals.add(
+            PendingApproval.newBuilder()
+                .setRequestId(key.requestId())
+                .setCallId(call.callId())
+                .setTool(call.tool())
+                .setArguments(call.arguments())
+                .setDeadline(Instant.ofEpochMilli(now).plus(call.timeout()))
+                .build());
+      }
+    }
+    return approvals;
   }
 
   private Optional<Application> applicationOf(Prompt prompt) {
