@@ -2,12 +2,10 @@ package dev.runnel.mcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runnel.tool.Tool;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,30 +17,13 @@ import org.junit.jupiter.api.Timeout;
 @Tag("integration")
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class McpToolsStdioTest {
-  private static final Path NODE_DIR = Path.of("src/test/node");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static McpTools server;
 
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(onPath("node") && onPath("npm"), "node and npm are needed");
-    if (!Files.isDirectory(NODE_DIR.resolve("node_modules"))) {
-      Process ci =
-          new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
-              .directory(NODE_DIR.toFile())
-              .inheritIO()
-              .start();
-      assertThat(ci.waitFor()).isZero();
-    }
-    server =
-        McpTools.stdio(
-                "node",
-                NODE_DIR
-                    .resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js")
-                    .toString(),
-                "stdio")
-            .env("RUNNEL_MCP_TEST", "from-runnel")
-            .connect();
+    ReferenceServer.install();
+    server = ReferenceServer.stdio().env("RUNNEL_MCP_TEST", "from-runnel").connect();
   }
 
   @AfterAll
@@ -50,11 +31,6 @@ class McpToolsStdioTest {
     if (server != null) {
       server.close();
     }
-  }
-
-  private static boolean onPath(String command) {
-    return Files.exists(Path.of("/usr/bin", command))
-        || Files.exists(Path.of("/usr/local/bin", command));
   }
 
   @Test
@@ -87,6 +63,19 @@ class McpToolsStdioTest {
   }
 
   @Test
+  void aCallThatOutlivesTheRequestTimeoutFailsNamingTheToolAndTheTimeout() throws Exception {
+    try (McpTools impatient =
+        ReferenceServer.stdio().requestTimeout(Duration.ofSeconds(1)).connect()) {
+      Tool slow = impatient.tool("trigger-long-running-operation");
+      assertThatThrownBy(() -> slow.call(JSON.readTree("{\"duration\":10,\"steps\":1}")))
+          .isInstanceOf(McpException.class)
+          .hasMessage(
+              "tool 'trigger-long-running-operation' on MCP server command 'node' did not answer"
+                  + " within PT1S (requestTimeout)");
+    }
+  }
+
+  @Test
   void anUnknownToolIsNamed() {
     assertThatThrownBy(() -> server.tool("nope"))
         .isInstanceOf(McpException.class)
@@ -95,9 +84,30 @@ class McpToolsStdioTest {
   }
 
   @Test
-  void aCommandThatDoesNotExistIsNamed() {
+  void aCommandThatDoesNotExistIsNamedAtOnce() {
     assertThatThrownBy(() -> McpTools.stdio("no-such-mcp-server").connect())
         .isInstanceOf(McpException.class)
-        .hasMessageContaining("'no-such-mcp-server'");
+        .hasMessage(
+            "MCP server command 'no-such-mcp-server' is not an executable file or on the PATH");
+  }
+
+  @Test
+  void aServerThatDoesNotAnswerIsReportedWithItsStderrAndWithoutItsEnvironment() {
+    String token = "tok-stdio-7f3a91c2";
+    // Writes its token to stderr, as a server may when it refuses it, and never answers.
+    String script =
+        "console.error('refusing token ' + process.env.MCP_TEST_TOKEN);"
+            + " setInterval(() => {}, 1000);";
+    assertThatThrownBy(
+            () ->
+                McpTools.stdio("node", "-e", script)
+                    .env("MCP_TEST_TOKEN", token)
+                    .initializationTimeout(Duration.ofSeconds(5))
+                    .connect())
+        .isInstanceOf(McpException.class)
+        .hasMessageStartingWith(
+            "MCP server command 'node' did not answer within PT5S (initializationTimeout)")
+        .hasMessageEndingWith("the last lines of its stderr:\nrefusing token ***")
+        .satisfies(e -> Redaction.assertNowhereIn(e, token));
   }
 }
