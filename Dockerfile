@@ -10,6 +10,7 @@ COPY connectors/pom.xml connectors/
 COPY bench/pom.xml bench/
 COPY deploy/pom.xml deploy/
 COPY test-kit/pom.xml test-kit/
+COPY mcp/pom.xml mcp/
 COPY examples/pom.xml examples/
 COPY schemas schemas
 COPY simulator simulator

@@ -3,12 +3,14 @@ package dev.runnel.testkit;
 import dev.runnel.action.ActionState;
 import dev.runnel.action.StateKey;
 import dev.runnel.action.StreamingAction;
+import dev.runnel.application.Application;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.processor.RunnelTopology;
 import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.Prompt;
+import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.serde.StateFields;
 import dev.runnel.topics.Topics;
@@ -18,8 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,8 +42,8 @@ import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 
 /**
- * Runs one streaming action in Runnel's real topology on Kafka Streams' {@link TopologyTestDriver},
- * in either delta lane, without a broker:
+ * Runs one streaming action, or one application of actions (an agent, say), in Runnel's real
+ * topology on Kafka Streams' {@link TopologyTestDriver}, in either delta lane, without a broker:
  *
  * <pre>{@code
  * try (ActionTestDriver driver = ActionTestDriver.builder(StreamingAction.blocking(new MyAction())).build()) {
@@ -59,7 +63,7 @@ public final class ActionTestDriver implements AutoCloseable {
   private static final Duration STEP = Duration.ofMillis(10);
   private static final Duration DEFAULT_AWAIT_LIMIT = Duration.ofSeconds(10);
 
-  private final StreamingAction action;
+  private final Application application;
   private final Duration awaitLimit;
   private final Path stateDir;
   private final TopologyTestDriver driver;
@@ -73,14 +77,14 @@ public final class ActionTestDriver implements AutoCloseable {
   private final List<SessionState> stateLog = new ArrayList<>();
   private final List<DeadLetter> deadLetterLog = new ArrayList<>();
 
-  /** Settings and the action of a driver. */
+  /** Settings and the application of a driver. */
   public static final class Builder {
-    private final StreamingAction action;
+    private final Application application;
     private final Map<String, Object> settings = new HashMap<>();
     private Duration awaitLimit = DEFAULT_AWAIT_LIMIT;
 
-    private Builder(StreamingAction action) {
-      this.action = Objects.requireNonNull(action, "action");
+    private Builder(Application application) {
+      this.application = application;
     }
 
     /**
@@ -107,17 +111,27 @@ public final class ActionTestDriver implements AutoCloseable {
      * @throws org.apache.kafka.common.config.ConfigException on an invalid setting, naming it
      */
     public ActionTestDriver build() {
-      return new ActionTestDriver(action, new RunnelConfig(settings), awaitLimit);
+      return new ActionTestDriver(application, new RunnelConfig(settings), awaitLimit);
     }
   }
 
   /** A builder for a driver that runs {@code action}; the driver closes it. */
   public static Builder builder(StreamingAction action) {
-    return new Builder(action);
+    return new Builder(Application.of(Objects.requireNonNull(action, "action")));
   }
 
-  private ActionTestDriver(StreamingAction action, RunnelConfig config, Duration awaitLimit) {
-    this.action = action;
+  /**
+   * A builder for a driver that runs {@code application} (prompts that name no action run it, as
+   * they run the first application an instance hosts); the driver closes its actions. An
+   * application's records carry each step's index and action; {@link #rebuiltText} rebuilds the
+   * last step's reply, the one the end record names.
+   */
+  public static Builder builder(Application application) {
+    return new Builder(Objects.requireNonNull(application, "application"));
+  }
+
+  private ActionTestDriver(Application application, RunnelConfig config, Duration awaitLimit) {
+    this.application = application;
     this.awaitLimit = awaitLimit;
     Topics topics = Topics.from(config);
     try {
@@ -132,7 +146,11 @@ public final class ActionTestDriver implements AutoCloseable {
     this.driver =
         new TopologyTestDriver(
             RunnelTopology.build(
-                config, action, config.immediateLane() ? Optional.of(publisher) : Optional.empty()),
+                config,
+                List.of(application),
+                config.immediateLane() ? Optional.of(publisher) : Optional.empty(),
+                List.of(),
+                config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG)),
             props);
     this.prompts =
         driver.createInputTopic(
@@ -191,7 +209,8 @@ public final class ActionTestDriver implements AutoCloseable {
 
   /**
    * Advances time in small steps until the session's state records the request's outcome
-   * (completed, failed or cancelled), and returns that state.
+   * (completed, failed or cancelled; not the {@code RUNNING} states an application's steps apply
+   * before its last), and returns that state.
    *
    * @throws AssertionError when the {@linkplain Builder#awaitLimit limit} (10 s of real time by
    *     default) passes first, naming the session and request
@@ -200,7 +219,10 @@ public final class ActionTestDriver implements AutoCloseable {
     return awaitFirst(
         () ->
             states(session).stream()
-                .filter(s -> requestId.equals(s.getLastRequestId()))
+                .filter(
+                    s ->
+                        requestId.equals(s.getLastRequestId())
+                            && s.getLastStatus() != RequestStatus.RUNNING)
                 .reduce((first, second) -> second),
         () ->
             "session "
@@ -322,13 +344,15 @@ public final class ActionTestDriver implements AutoCloseable {
     return driver;
   }
 
-  /** Closes the driver and the action, and deletes the state directory. */
+  /** Closes the driver and the actions, and deletes the state directory. */
   @Override
   public void close() {
     try {
       driver.close();
     } finally {
-      action.close();
+      // An application may name one action object more than once; close each once.
+      Set<StreamingAction> closed = Collections.newSetFromMap(new IdentityHashMap<>());
+      application.actions().stream().filter(closed::add).forEach(StreamingAction::close);
       try (Stream<Path> paths = Files.walk(stateDir)) {
         for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
           Files.deleteIfExists(path);

@@ -2,6 +2,7 @@ package dev.runnel.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.runnel.action.ActionInput;
@@ -13,7 +14,9 @@ import dev.runnel.action.Partials;
 import dev.runnel.action.StateKey;
 import dev.runnel.action.StateUpdate;
 import dev.runnel.action.StreamingAction;
+import dev.runnel.application.Application;
 import dev.runnel.config.RunnelConfig;
+import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
@@ -22,6 +25,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -79,6 +83,63 @@ class ActionTestDriverTest {
       assertThat(driver.field("alice", StateKey.of("never-set", String.class))).isEmpty();
       assertThat(driver.latestState("bob")).isEmpty();
     }
+  }
+
+  /** Streams its name and the prompt; counts its closes. */
+  static final class Step implements BlockingAction {
+    final String name;
+    final AtomicInteger closes = new AtomicInteger();
+
+    Step(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public ActionSpec spec() {
+      return new ActionSpec(name, Set.of(), Set.of(name));
+    }
+
+    @Override
+    public Final run(ActionState state, ActionInput input, Partials partials) {
+      partials.emit(name + ": " + input.prompt());
+      return Final.of(StateUpdate.builder().set(StateKey.of(name, Boolean.class), true).build());
+    }
+
+    @Override
+    public void close() {
+      closes.incrementAndGet();
+    }
+  }
+
+  @Test
+  void runsAnApplicationStepByStepAndAwaitsItsLastStep() {
+    Step draft = new Step("draft");
+    Step polish = new Step("polish");
+    Application application =
+        Application.builder("writer")
+            .action(StreamingAction.blocking(draft))
+            .action(StreamingAction.blocking(polish))
+            .entry("draft")
+            .transition("draft", "polish")
+            .halt("polish")
+            .build();
+    try (ActionTestDriver driver = ActionTestDriver.builder(application).build()) {
+      String request = driver.send("alice", "hello");
+      SessionState state = driver.awaitFinal("alice", request);
+
+      assertThat(state.getLastStatus()).isEqualTo(RequestStatus.COMPLETED);
+      assertThat(driver.states("alice"))
+          .extracting(SessionState::getVersion, SessionState::getLastStatus)
+          .containsExactly(tuple(1L, RequestStatus.RUNNING), tuple(2L, RequestStatus.COMPLETED));
+      assertThat(driver.chunks().stream().filter(c -> !c.getEnd()))
+          .extracting(Chunk::getStep, c -> c.getAction().toString(), c -> c.getDelta().toString())
+          .containsExactly(tuple(0, "draft", "draft: hello"), tuple(1, "polish", "polish: hello"));
+      assertThat(driver.chunks().stream().filter(Chunk::getEnd)).hasSize(1);
+      assertThat(driver.rebuiltText(request)).isEqualTo("polish: hello");
+      assertThat(driver.field("alice", StateKey.of("draft", Boolean.class))).hasValue(true);
+    }
+    assertThat(draft.closes).hasValue(1);
+    assertThat(polish.closes).hasValue(1);
   }
 
   @Test
