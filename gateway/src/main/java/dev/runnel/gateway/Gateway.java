@@ -149,6 +149,7 @@ public final class Gateway implements AutoCloseable {
             clientProps,
             topics.prompts(),
             topics.cancellations(),
+            topics.toolResults(),
             registry,
             new GatewayHandler.Settings(
                 config.getInt(RunnelConfig.GATEWAY_PROMPT_MAX_CHARS_CONFIG),

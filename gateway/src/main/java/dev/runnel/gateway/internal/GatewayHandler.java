@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.schemas.Cancellation;
+import dev.runnel.schemas.Decision;
 import dev.runnel.schemas.Prompt;
+import dev.runnel.schemas.ToolResult;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -32,9 +34,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -84,7 +88,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
   private final List<String> allowedModels;
   private final long startedAt = Instant.now().getEpochSecond();
   private final byte[] page;
-  private final CancellationSender cancellations;
+  private final ControlSender cancellations;
   private final ResponsesApi responses;
   private final AnthropicMessages messages;
   private final Tenants tenants;
@@ -110,6 +114,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
           new Endpoint("session_state", "GET", "/v1/sessions/{session}", false),
           new Endpoint("prompts", "POST", "/v1/sessions/{session}/prompts", false),
           new Endpoint("events", "GET", "/v1/sessions/{session}/events", false),
+          new Endpoint("approvals", "POST", "/v1/sessions/{session}/approvals", false),
           new Endpoint("responses", "POST", ResponsesApi.PATH, false),
           new Endpoint("response", "GET", ResponsesApi.PATH + "/{response}", false),
           new Endpoint("response_cancel", "POST", ResponsesApi.PATH + "/{response}/cancel", false),
@@ -149,6 +154,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
       Map<String, Object> clientProps,
       dev.runnel.topics.Topic<String, Prompt> promptTopic,
       dev.runnel.topics.Topic<String, Cancellation> cancellationTopic,
+      dev.runnel.topics.Topic<String, ToolResult> decisionTopic,
       PrometheusMeterRegistry registry,
       Settings settings,
       Tenants tenants) {
@@ -164,7 +170,7 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     this.defaultModel = settings.defaultModel();
     this.allowedModels = List.copyOf(settings.allowedModels());
     this.page = resource("index.html");
-    this.cancellations = new CancellationSender(clientProps, cancellationTopic);
+    this.cancellations = new ControlSender(clientProps, cancellationTopic, decisionTopic);
     ModelLimits limits = new ModelLimits(settings.systemPrompt(), settings.modelMaxTokens());
     this.responses =
         new ResponsesApi(
@@ -284,6 +290,10 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
           route = declared("prompts");
           requireMethod(method, HttpMethod.POST);
           prompt(exchange, request, tenant, session, key);
+        } else if (parts.length == 2 && parts[1].equals("approvals")) {
+          route = declared("approvals");
+          requireMethod(method, HttpMethod.POST);
+          approval(exchange, request, session, key);
         } else if (parts.length == 2 && parts[1].equals("events")) {
           route = declared("events");
           requireMethod(method, HttpMethod.GET);
@@ -418,6 +428,79 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
                         .createObjectNode()
                         .put("requestId", requestId)
                         .put("sessionId", session),
+                    Map.of());
+              }
+            });
+  }
+
+  private static final Set<String> APPROVAL_FIELDS = Set.of("callId", "decision", "message");
+
+  /**
+   * Approves or rejects a call the session's run waits on: {@code {"callId": "call_1", "decision":
+   * "approved" | "rejected", "message": "..."}} becomes a {@code ToolResult} with that decision on
+   * the tool-results topic, keyed by the session, as a tool service would write it.
+   */
+  private void approval(Exchange exchange, FullHttpRequest request, String session, String key) {
+    JsonNode body = body(request);
+    for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!APPROVAL_FIELDS.contains(name)) {
+        throw new Validation.Invalid(
+            "unsupported_parameter",
+            "'"
+                + Validation.shorten(name)
+                + "' is not a field of an approval (fields: callId,"
+                + " decision, message)");
+      }
+    }
+    JsonNode callId = body.get("callId");
+    if (callId == null || !callId.isTextual() || callId.asText().isBlank()) {
+      throw new Validation.Invalid("bad_call_id", "'callId' must be the pending call's id");
+    }
+    JsonNode decisionNode = body.get("decision");
+    String decisionText = decisionNode == null ? "" : decisionNode.asText();
+    Decision decision =
+        switch (decisionNode != null && decisionNode.isTextual() ? decisionText : "") {
+          case "approved" -> Decision.APPROVED;
+          case "rejected" -> Decision.REJECTED;
+          default ->
+              throw new Validation.Invalid(
+                  "bad_decision",
+                  "'decision' must be \"approved\" or \"rejected\", was "
+                      + (decisionNode == null
+                          ? "missing"
+                          : Validation.shorten(decisionNode.toString())));
+        };
+    JsonNode message = body.get("message");
+    if (message != null && !message.isNull() && !message.isTextual()) {
+      throw new Validation.Invalid("bad_message", "'message' must be a string");
+    }
+    String said = message == null || message.isNull() ? "" : message.asText();
+    if (said.length() > promptMaxChars) {
+      throw new Validation.Invalid(
+          "message_too_long",
+          "'message' has " + said.length() + " characters, more than " + promptMaxChars);
+    }
+    cancellations
+        .decide(
+            key,
+            ToolResult.newBuilder()
+                .setCallId(callId.asText())
+                .setDecision(decision)
+                .setContent(said)
+                .build())
+        .whenComplete(
+            (ok, error) -> {
+              if (error != null) {
+                exchange.fail(notAccepted(error));
+              } else {
+                exchange.respondJson(
+                    HttpResponseStatus.ACCEPTED,
+                    Json.MAPPER
+                        .createObjectNode()
+                        .put("sessionId", session)
+                        .put("callId", callId.asText())
+                        .put("decision", decisionText),
                     Map.of());
               }
             });

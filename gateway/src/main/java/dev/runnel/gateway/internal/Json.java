@@ -44,6 +44,28 @@ final class Json {
     node.put("delta", chunk.getDelta());
     node.put("end", chunk.getEnd());
     node.put("callId", chunk.getCallId());
+    node.put("step", chunk.getStep());
+    node.put("action", chunk.getAction());
+    if (chunk.getToolCall() != null) {
+      node.putObject("toolCall")
+          .put("index", chunk.getToolCall().getIndex())
+          .put("id", chunk.getToolCall().getId())
+          .put("name", chunk.getToolCall().getName())
+          .put("arguments", chunk.getToolCall().getArguments());
+    }
+    if (chunk.getToolResult() != null) {
+      node.putObject("toolResult")
+          .put("callId", chunk.getToolResult().getCallId())
+          .put("content", chunk.getToolResult().getContent());
+    }
+    if (chunk.getApproval() != null) {
+      node.putObject("approval")
+          .put("requestId", chunk.getApproval().getRequestId())
+          .put("callId", chunk.getApproval().getCallId())
+          .put("tool", chunk.getApproval().getTool())
+          .put("arguments", chunk.getApproval().getArguments())
+          .put("deadline", chunk.getApproval().getDeadline().toString());
+    }
     if (chunk.getEnd()) {
       node.put(
           "finishReason",

@@ -29,7 +29,7 @@ final class ResponsesApi {
   private final GatewayHandler gateway;
   private final ChunkFeed feed;
   private final PromptSender prompts;
-  private final CancellationSender cancellations;
+  private final ControlSender cancellations;
   private final int promptMaxChars;
   private final ModelLimits limits;
   private final Duration timeout;
@@ -38,7 +38,7 @@ final class ResponsesApi {
       GatewayHandler gateway,
       ChunkFeed feed,
       PromptSender prompts,
-      CancellationSender cancellations,
+      ControlSender cancellations,
       int promptMaxChars,
       ModelLimits limits,
       Duration timeout) {
@@ -337,7 +337,7 @@ final class ResponsesApi {
       throw notFound("no response with id '" + Validation.shorten(id.encode()) + "'", null);
     }
     cancellations
-        .send(key, id.requestId(), "cancelled through POST /v1/responses/{id}/cancel")
+        .cancel(key, id.requestId(), "cancelled through POST /v1/responses/{id}/cancel")
         .whenComplete(
             (ok, error) -> {
               if (error != null) {
