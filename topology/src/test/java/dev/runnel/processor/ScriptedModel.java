@@ -8,6 +8,7 @@ import dev.runnel.model.FinishReason;
 import dev.runnel.model.ModelException;
 import dev.runnel.model.StreamListener;
 import dev.runnel.model.TokenUsage;
+import dev.runnel.model.ToolCall;
 import dev.runnel.model.ToolCallDelta;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -132,6 +133,15 @@ final class ScriptedModel implements ChatModel {
                 text.toString(),
                 FinishReason.STOP,
                 new TokenUsage(3, text.length(), 3 + text.length())));
+      }
+    }
+
+    /** Ends the call with a reply that asks for {@code calls}. */
+    synchronized void completeWithToolCalls(List<ToolCall> calls) {
+      if (end()) {
+        listener.onComplete(
+            new ChatCompletion(
+                text.toString(), FinishReason.TOOL_CALLS, new TokenUsage(3, 1, 4), calls));
       }
     }
 

@@ -8,7 +8,7 @@ import java.util.function.Predicate;
 /**
  * What Runnel does with each field of an OpenAI Chat Completions request (the table in the gateway
  * README). A field Runnel cannot honour is refused with {@code unsupported_parameter} naming it,
- * never dropped: a caller who sends {@code temperature: 0} or {@code tools} must not get a reply
+ * never dropped: a caller who sends {@code temperature: 0} or {@code seed} must not get a reply
  * made without them. A field set to null counts as absent, and a field set to the value that asks
  * for exactly what Runnel does anyway ({@code n: 1}, {@code functions: []}) is accepted. The
  * client's tools are {@link ChatTools}'.

@@ -635,8 +635,8 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
             .setContent(chat.prompt())
             .setRequestId(requestId)
             .setModel(model)
-            .setTools(chat.tools())
-            .setToolResults(chat.toolResults());
+            .setTools(chat.tools().isEmpty() ? null : chat.tools())
+            .setToolResults(chat.toolResults().isEmpty() ? null : chat.toolResults());
     chat.user().ifPresent(user -> prompt.setAttributes(Map.of(USER_ATTRIBUTE, user)));
     Map<String, String> headers = Map.of(SESSION_HEADER, session, REQUEST_ID_HEADER, requestId);
     exchange.headers(headers);

@@ -32,7 +32,7 @@ final class ClientTools {
       }
     }
     Set<String> callIds = new HashSet<>();
-    for (PromptToolResult result : prompt.getToolResults()) {
+    for (PromptToolResult result : toolResults(prompt)) {
       if (result.getCallId().isBlank()) {
         throw new IllegalArgumentException("a tool result names no call (its callId is blank)");
       }
@@ -46,7 +46,7 @@ final class ClientTools {
   /** The prompt's tools; throws {@link IllegalArgumentException} naming a malformed one. */
   static List<ToolSpec> specs(Prompt prompt) {
     List<ToolSpec> specs = new ArrayList<>();
-    for (PromptTool tool : prompt.getTools()) {
+    for (PromptTool tool : prompt.getTools() == null ? List.<PromptTool>of() : prompt.getTools()) {
       JsonNode parameters;
       try {
         parameters = JSON.readTree(tool.getParameters());
@@ -59,8 +59,13 @@ final class ClientTools {
     return specs;
   }
 
+  /** The prompt's tool results; none when the field is null. */
+  static List<PromptToolResult> toolResults(Prompt prompt) {
+    return prompt.getToolResults() == null ? List.of() : prompt.getToolResults();
+  }
+
   static List<ClientResult> results(Prompt prompt) {
-    return prompt.getToolResults().stream()
+    return toolResults(prompt).stream()
         .map(r -> new ClientResult(r.getCallId(), r.getContent()))
         .toList();
   }

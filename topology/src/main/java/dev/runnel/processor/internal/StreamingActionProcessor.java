@@ -303,12 +303,12 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       return;
     }
     String content = prompt.getContent();
-    if (content.isBlank() && prompt.getToolResults().isEmpty()) {
+    if (content.isBlank() && ClientTools.toolResults(prompt).isEmpty()) {
       rejectInput(record, source, sessionId, requestId, "EMPTY_PROMPT", "the prompt is empty");
       return;
     }
     long length = content.length();
-    for (PromptToolResult result : prompt.getToolResults()) {
+    for (PromptToolResult result : ClientTools.toolResults(prompt)) {
       length += result.getContent().length();
     }
     if (length > settings.promptMaxChars()) {
