@@ -475,8 +475,9 @@ class GatewayHttpTest {
         Arguments.of("\"frequency_penalty\":0", "frequency_penalty"),
         Arguments.of("\"n\":2", "n"),
         Arguments.of("\"logprobs\":true", "logprobs"),
-        Arguments.of("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "tools"),
-        Arguments.of("\"tool_choice\":\"auto\"", "tool_choice"),
+        Arguments.of(
+            "\"tools\":[{\"type\":\"custom\",\"custom\":{\"name\":\"f\"}}]", "tools[0].type"),
+        Arguments.of("\"tool_choice\":\"required\"", "tool_choice"),
         Arguments.of("\"response_format\":{\"type\":\"json_object\"}", "response_format"),
         Arguments.of("\"reasoning_effort\":\"low\"", "reasoning_effort"),
         Arguments.of("\"store\":true", "store"),

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.runnel.schemas.Cancellation;
 import dev.runnel.schemas.Prompt;
+import dev.runnel.schemas.PromptTool;
+import dev.runnel.schemas.PromptToolResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -69,6 +71,21 @@ class InputDecoderTest {
   }
 
   @Test
+  void jsonPromptWithClientToolsAndToolResults() {
+    byte[] json =
+        utf8(
+            "{\"content\": \"\", \"tools\": [{\"name\": \"lookup\", \"parameters\":"
+                + " \"{\\\"type\\\":\\\"object\\\"}\"}], \"toolResults\": [{\"callId\": \"call_1\","
+                + " \"content\": \"42\"}]}");
+
+    Prompt prompt = registryLess.decode("p", json);
+
+    assertThat(prompt.getTools())
+        .containsExactly(new PromptTool("lookup", "", "{\"type\":\"object\"}"));
+    assertThat(prompt.getToolResults()).containsExactly(new PromptToolResult("call_1", "42"));
+  }
+
+  @Test
   void jsonMissingOptionalFieldsTakeTheirDefaults() {
     Prompt prompt = registryLess.decode("p", utf8("{\"content\":\"hi\",\"model\":null}"));
 
@@ -90,7 +107,10 @@ class InputDecoderTest {
       delimiter = '|',
       value = {
         "{\"content\":\"hi\",\"prompt\":\"x\"}|unknown field 'prompt' (fields: requestId, content,"
-            + " model, attributes, action)",
+            + " model, attributes, action, tools, toolResults)",
+        "{\"content\":\"hi\",\"tools\":[{\"description\":\"d\"}]}|field 'tools[0].name' is required",
+        "{\"content\":\"\",\"toolResults\":[{\"callId\":1}]}|field 'toolResults[0].callId' must be"
+            + " a string, not number",
         "{\"content\":42}|field 'content' must be a string, not number",
         "{\"content\":null}|field 'content' must be a string, not null",
         "{\"model\":\"m\"}|field 'content' is required",

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runnel.action.ActionInput;
+import dev.runnel.action.ActionOutput;
 import dev.runnel.action.ActionResult;
 import dev.runnel.action.ActionSpec;
 import dev.runnel.action.ActionState;
 import dev.runnel.action.BlockingAction;
 import dev.runnel.action.Final;
 import dev.runnel.action.Partials;
+import dev.runnel.action.RunningAction;
 import dev.runnel.action.StateUpdate;
 import dev.runnel.action.StreamingAction;
 import dev.runnel.application.Application;
@@ -173,7 +175,9 @@ public final class Agent {
     public Application build() {
       Application.Builder application =
           Application.builder(name)
-              .action(new ChatAction(MODEL, model, systemPrompt, maxTokens, specs))
+              .action(
+                  new OwnToolsOnly(
+                      name, new ChatAction(MODEL, model, systemPrompt, maxTokens, specs)))
               .action(
                   StreamingAction.blocking(
                       new ToolsStep(
@@ -188,6 +192,36 @@ public final class Agent {
           .halt(MODEL)
           .maxSteps(maxSteps)
           .build();
+    }
+  }
+
+  /**
+   * The model step, refusing prompts that offer tools of their sender: the tools step would answer
+   * their calls as calls of tools the agent does not have, rather than end the run for the sender.
+   */
+  private record OwnToolsOnly(String agent, ChatAction chat) implements StreamingAction {
+    @Override
+    public ActionSpec spec() {
+      return chat.spec();
+    }
+
+    @Override
+    public RunningAction start(ActionState state, ActionInput input, ActionOutput output) {
+      if (input.clientTools().isEmpty() && input.toolResults().isEmpty()) {
+        return chat.start(state, input, output);
+      }
+      output.fail(
+          new IllegalArgumentException(
+              "agent '"
+                  + agent
+                  + "' runs its own tools only; a prompt may not offer tools or tool results"));
+      output.end();
+      return () -> {};
+    }
+
+    @Override
+    public void close() {
+      chat.close();
     }
   }
 

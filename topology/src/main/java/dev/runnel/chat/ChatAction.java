@@ -18,11 +18,13 @@ import dev.runnel.model.StreamListener;
 import dev.runnel.model.ToolCall;
 import dev.runnel.model.ToolCallDelta;
 import dev.runnel.model.ToolSpec;
+import dev.runnel.tool.ClientResult;
 import dev.runnel.tool.RemoteResult;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -36,6 +38,15 @@ import java.util.Set;
  * form each open call would hold a thread, and on JDK 17 (no virtual threads) the blocking pool
  * ({@link StreamingAction#blocking(dev.runnel.action.BlockingAction, int)}) would bound the
  * instance's open calls below {@code runnel.max.in.flight}.
+ *
+ * <p><b>Client tools.</b> A prompt may offer tools of its sender ({@link
+ * ActionInput#clientTools()}, as the gateway passes an OpenAI request's {@code tools}): the model
+ * is offered them beside the action's own. A reply that calls them ends the run with finish reason
+ * {@code TOOL_CALLS}, its calls kept, unanswered, on the assistant message. The sender runs them
+ * and sends their results in its next prompt ({@link ActionInput#toolResults()}), which appends
+ * them as tool messages; a result for a call the conversation does not hold open, a prompt that
+ * offers a tool the action has itself, and (when the prompt offers tools) a reply calling a tool
+ * nobody offered fail the run, naming it.
  *
  * <p>It owns its model client: closing the action closes the client.
  */
@@ -92,19 +103,22 @@ public final class ChatAction implements StreamingAction {
       messages.add(ChatMessage.system(systemPrompt));
     }
     messages.addAll(state.messages());
-    // What this call adds to the conversation: the prompt on a run's first step, the answers of the
-    // remote tools the previous step asked on a later one.
-    List<ChatMessage> added = new ArrayList<>();
-    if (input.step() == 0) {
-      added.add(ChatMessage.user(input.prompt()));
-    }
-    for (RemoteResult result : input.remoteResults()) {
-      added.add(ChatMessage.toolResult(result.callId(), result.text()));
+    List<ToolSpec> offered;
+    List<ChatMessage> added;
+    try {
+      offered = offered(input.clientTools());
+      added = added(state.messages(), input);
+    } catch (IllegalArgumentException e) {
+      output.fail(e);
+      output.end();
+      return () -> {};
     }
     messages.addAll(added);
+    Set<String> names = new LinkedHashSet<>();
+    offered.forEach(tool -> names.add(tool.name()));
     ChatCall call =
         model.stream(
-            new ChatRequest(input.model(), answered(messages), maxTokens, tools),
+            new ChatRequest(input.model(), answered(messages), maxTokens, offered),
             new StreamListener() {
               @Override
               public void onDelta(String text) {
@@ -118,6 +132,25 @@ public final class ChatAction implements StreamingAction {
 
               @Override
               public void onComplete(ChatCompletion completion) {
+                Optional<ToolCall> unknown =
+                    input.clientTools().isEmpty()
+                        ? Optional.empty()
+                        : completion.toolCalls().stream()
+                            .filter(c -> !names.contains(c.name()))
+                            .findFirst();
+                if (unknown.isPresent()) {
+                  output.fail(
+                      new IllegalStateException(
+                          "the model called tool '"
+                              + unknown.get().name()
+                              + "', which neither the prompt nor action '"
+                              + spec.name()
+                              + "' offers (tools: "
+                              + names
+                              + ")"));
+                  output.end();
+                  return;
+                }
                 StateUpdate.Builder update = StateUpdate.builder();
                 added.forEach(update::appendMessages);
                 update.appendMessages(
@@ -137,6 +170,74 @@ public final class ChatAction implements StreamingAction {
               }
             });
     return call::cancel;
+  }
+
+  /** The action's own tools, then the prompt's; a prompt may not offer a tool the action has. */
+  private List<ToolSpec> offered(List<ToolSpec> clientTools) {
+    List<ToolSpec> offered = new ArrayList<>(tools);
+    for (ToolSpec tool : clientTools) {
+      if (tools.stream().anyMatch(own -> own.name().equals(tool.name()))) {
+        throw new IllegalArgumentException(
+            "the prompt offers tool '"
+                + tool.name()
+                + "', which action '"
+                + spec.name()
+                + "' has itself; name it otherwise");
+      }
+      offered.add(tool);
+    }
+    return offered;
+  }
+
+  /**
+   * What this call adds to the conversation. On a run's first step: the prompt's tool results (each
+   * must answer a call the conversation holds open), then its text when it has one. On a later
+   * step: the answers of the remote tools the previous step asked.
+   */
+  private static List<ChatMessage> added(List<ChatMessage> stored, ActionInput input) {
+    List<ChatMessage> added = new ArrayList<>();
+    if (input.step() == 0) {
+      Set<String> open = openCalls(stored);
+      for (ClientResult result : input.toolResults()) {
+        if (!open.remove(result.callId())) {
+          throw new IllegalArgumentException(
+              "the prompt answers tool call '"
+                  + result.callId()
+                  + "', which the conversation does not hold open (open calls: "
+                  + openCalls(stored)
+                  + ")");
+        }
+        added.add(ChatMessage.toolResult(result.callId(), result.content()));
+      }
+      if (!input.prompt().isBlank() || input.toolResults().isEmpty()) {
+        added.add(ChatMessage.user(input.prompt()));
+      }
+    }
+    for (RemoteResult result : input.remoteResults()) {
+      added.add(ChatMessage.toolResult(result.callId(), result.text()));
+    }
+    return added;
+  }
+
+  /**
+   * The calls of the conversation's last message with tool calls that no tool message after it
+   * answers, when nothing but tool messages follows it; none otherwise (once the conversation went
+   * on, a call left open is answered as {@link #UNANSWERED}).
+   */
+  static Set<String> openCalls(List<ChatMessage> messages) {
+    Set<String> open = new LinkedHashSet<>();
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      ChatMessage message = messages.get(i);
+      if (message.role() == ChatMessage.Role.TOOL) {
+        continue;
+      }
+      message.toolCalls().forEach(call -> open.add(call.id()));
+      for (ChatMessage later : messages.subList(i + 1, messages.size())) {
+        open.remove(later.toolCallId());
+      }
+      break;
+    }
+    return open;
   }
 
   /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Message;
+import dev.runnel.schemas.MessageToolCall;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
 import dev.runnel.serde.StateFields;
@@ -31,6 +32,19 @@ public final class SessionStateJson {
       message.put("role", m.getRole().name().toLowerCase(java.util.Locale.ROOT));
       message.put("content", m.getContent());
       message.put("requestId", m.getRequestId());
+      if (!m.getToolCalls().isEmpty()) {
+        ArrayNode calls = message.putArray("toolCalls");
+        for (MessageToolCall call : m.getToolCalls()) {
+          calls
+              .addObject()
+              .put("id", call.getId())
+              .put("name", call.getName())
+              .put("arguments", call.getArguments());
+        }
+      }
+      if (m.getToolCallId() != null) {
+        message.put("toolCallId", m.getToolCallId());
+      }
     }
     node.put("lastRequestId", state.getLastRequestId());
     node.put("lastStatus", state.getLastStatus() == null ? null : state.getLastStatus().name());

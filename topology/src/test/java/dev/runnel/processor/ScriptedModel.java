@@ -145,6 +145,15 @@ final class ScriptedModel implements ChatModel {
       }
     }
 
+    /** Ends the call with a reply that asks for {@code calls}. */
+    synchronized void completeWithToolCalls(List<ToolCall> calls) {
+      if (end()) {
+        listener.onComplete(
+            new ChatCompletion(
+                text.toString(), FinishReason.TOOL_CALLS, new TokenUsage(3, 1, 4), calls));
+      }
+    }
+
     synchronized void fail(ModelException error) {
       if (end()) {
         listener.onError(error);

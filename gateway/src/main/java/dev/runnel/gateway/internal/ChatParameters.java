@@ -8,18 +8,28 @@ import java.util.function.Predicate;
 /**
  * What Runnel does with each field of an OpenAI Chat Completions request (the table in the gateway
  * README). A field Runnel cannot honour is refused with {@code unsupported_parameter} naming it,
- * never dropped: a caller who sends {@code temperature: 0} or {@code tools} must not get a reply
+ * never dropped: a caller who sends {@code temperature: 0} or {@code seed} must not get a reply
  * made without them. A field set to null counts as absent, and a field set to the value that asks
- * for exactly what Runnel does anyway ({@code n: 1}, {@code tools: []}) is accepted.
+ * for exactly what Runnel does anyway ({@code n: 1}, {@code functions: []}) is accepted. The
+ * client's tools are {@link ChatTools}'.
  */
 final class ChatParameters {
   private static final Set<String> HONOURED =
-      Set.of("model", "messages", "stream", "stream_options", "user");
+      Set.of(
+          "model",
+          "messages",
+          "stream",
+          "stream_options",
+          "user",
+          "tools",
+          "tool_choice",
+          "parallel_tool_calls");
 
   private static final String GENERATION =
       "generation parameters do not reach the model yet, so Runnel cannot honour it";
   private static final String NOT_PASSED = "Runnel does not pass it to the model";
-  private static final String TOOLS = "Runnel does not run tool or function calls here yet";
+  private static final String FUNCTIONS =
+      "Runnel takes the deprecated functions API as 'tools' and 'tool_choice' only";
 
   /** Why a field is refused and which non-null values are accepted (null when none). */
   private record Rule(String why, String accepted, Predicate<JsonNode> neutral) {
@@ -32,8 +42,9 @@ final class ChatParameters {
       Map.ofEntries(
           Map.entry("audio", Rule.refused("Runnel answers in text only")),
           Map.entry("frequency_penalty", Rule.refused(GENERATION)),
-          Map.entry("function_call", new Rule(TOOLS, "\"none\"", v -> v.asText("").equals("none"))),
-          Map.entry("functions", new Rule(TOOLS, "[]", ChatParameters::emptyArray)),
+          Map.entry(
+              "function_call", new Rule(FUNCTIONS, "\"none\"", v -> v.asText("").equals("none"))),
+          Map.entry("functions", new Rule(FUNCTIONS, "[]", ChatParameters::emptyArray)),
           Map.entry("logit_bias", new Rule(GENERATION, "{}", ChatParameters::emptyObject)),
           Map.entry(
               "logprobs",
@@ -58,12 +69,6 @@ final class ChatParameters {
                   "Runnel makes one choice per request",
                   "1",
                   v -> v.isIntegralNumber() && v.asLong() == 1)),
-          Map.entry(
-              "parallel_tool_calls",
-              new Rule(
-                  TOOLS + "; the flag only matters with tools",
-                  "true or false",
-                  JsonNode::isBoolean)),
           Map.entry("prediction", Rule.refused("Runnel does not use predicted outputs")),
           Map.entry("presence_penalty", Rule.refused(GENERATION)),
           Map.entry("prompt_cache_key", Rule.refused(NOT_PASSED)),
@@ -88,8 +93,6 @@ final class ChatParameters {
                   "false",
                   v -> isFalse(v))),
           Map.entry("temperature", Rule.refused(GENERATION)),
-          Map.entry("tool_choice", new Rule(TOOLS, "\"none\"", v -> v.asText("").equals("none"))),
-          Map.entry("tools", new Rule(TOOLS, "[]", ChatParameters::emptyArray)),
           Map.entry("top_logprobs", Rule.refused("Runnel does not return log probabilities")),
           Map.entry("top_p", Rule.refused(GENERATION)),
           Map.entry("verbosity", Rule.refused(GENERATION)),

@@ -5,10 +5,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.FinishReason;
 import dev.runnel.schemas.TokenUsage;
+import dev.runnel.schemas.ToolCallFragment;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -21,6 +25,11 @@ import java.util.function.Consumer;
  * OpenAI client, so the new call's text is checked against what was already sent ({@link
  * SentText}): while it repeats it, nothing is sent; past it, only the new part is. If it differs,
  * the stream ends with an error event rather than a reply that mixes two calls.
+ *
+ * <p>Tool-call fragments ({@code Chunk.toolCall}) stream as {@code delta.tool_calls}, in OpenAI's
+ * form (the first fragment of a call carries its {@code id}, {@code type} and {@code
+ * function.name}; each carries a piece of {@code function.arguments}); a whole completion has them
+ * assembled in {@code message.tool_calls}, and {@code finish_reason} is {@code tool_calls}.
  *
  * <p>A failure is sent as {@code event: error} with {@code data: {"error":{...}}}: the {@code
  * openai} npm client throws on the {@code error} field, LangChain4j's OpenAI client on the event
@@ -47,10 +56,14 @@ final class CompletionWatcher implements Watcher {
   private int attempt = -1;
   private Call shown;
   private final SentText sent = new SentText();
+  // The tool-call fragments streamed, and how many of them the call now shown has repeated.
+  private final List<ToolCallFragment> sentTools = new ArrayList<>();
+  private int toolPosition;
   private boolean done;
 
   private static final class Call {
     final StringBuilder text = new StringBuilder();
+    final List<ToolCallFragment> tools = new ArrayList<>();
     int nextSequence;
     int received;
   }
@@ -135,7 +148,12 @@ final class CompletionWatcher implements Watcher {
       return false;
     }
     call.received++;
-    call.text.append(chunk.getDelta());
+    ToolCallFragment tool = chunk.getToolCall();
+    if (tool != null) {
+      call.tools.add(tool);
+    } else {
+      call.text.append(chunk.getDelta());
+    }
     if (chunk.getAttempt() < attempt) {
       return true; // kept, in case the end record names it, but a lower attempt is not shown
     }
@@ -146,25 +164,71 @@ final class CompletionWatcher implements Watcher {
     if (call != shown) {
       return show(call) && (stream.isOpen());
     }
-    return send(chunk.getDelta());
+    return tool == null ? send(chunk.getDelta()) : sendTool(tool);
   }
 
-  /** Makes {@code call} the one shown: its text so far is checked against what was sent. */
+  /**
+   * Makes {@code call} the one shown: its text and tool calls so far are checked against what was
+   * sent.
+   */
   private boolean show(Call call) {
     shown = call;
     sent.restart();
-    return send(call.text);
+    toolPosition = 0;
+    if (!send(call.text)) {
+      return false;
+    }
+    for (ToolCallFragment tool : call.tools) {
+      if (!sendTool(tool)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Streams a tool-call fragment in OpenAI's form: the first fragment of a call carries its id,
+   * type and name. A restarted call's fragments must repeat those sent, as its text must.
+   */
+  private boolean sendTool(ToolCallFragment tool) {
+    if (toolPosition < sentTools.size()) {
+      if (!sentTools.get(toolPosition).equals(tool)) {
+        diverged();
+        return false;
+      }
+      toolPosition++;
+      return stream.isOpen();
+    }
+    sentTools.add(tool);
+    toolPosition++;
+    ObjectNode call = Json.MAPPER.createObjectNode().put("index", tool.getIndex());
+    ObjectNode function = Json.MAPPER.createObjectNode();
+    if (tool.getId() != null) {
+      call.put("id", tool.getId()).put("type", "function");
+    }
+    if (tool.getName() != null) {
+      function.put("name", tool.getName());
+    }
+    function.put("arguments", tool.getArguments());
+    call.set("function", function);
+    ObjectNode delta = Json.MAPPER.createObjectNode();
+    delta.putArray("tool_calls").add(call);
+    return stream.event(null, Json.write(chunk(delta, null)));
+  }
+
+  private void diverged() {
+    done = true;
+    fail(
+        ApiError.of(
+            HttpResponseStatus.BAD_GATEWAY,
+            "attempt_diverged",
+            "the request was restarted and the new call's text differs from what was streamed"));
   }
 
   private boolean send(CharSequence part) {
     String fresh = sent.accept(part);
     if (fresh == null) {
-      done = true;
-      fail(
-          ApiError.of(
-              HttpResponseStatus.BAD_GATEWAY,
-              "attempt_diverged",
-              "the request was restarted and the new call's text differs from what was streamed"));
+      diverged();
       return false;
     }
     if (fresh.isEmpty()) {
@@ -235,11 +299,47 @@ final class CompletionWatcher implements Watcher {
     response.put("model", model);
     ObjectNode choice = response.putArray("choices").addObject();
     choice.put("index", 0);
-    choice.putObject("message").put("role", "assistant").put("content", call.text.toString());
+    ObjectNode message = choice.putObject("message").put("role", "assistant");
+    ArrayNode toolCalls = toolCalls(call.tools);
+    if (toolCalls.isEmpty() || call.text.length() > 0) {
+      message.put("content", call.text.toString());
+    } else {
+      message.putNull("content");
+    }
+    if (!toolCalls.isEmpty()) {
+      message.set("tool_calls", toolCalls);
+    }
     choice.putNull("logprobs");
     choice.put("finish_reason", finish);
     response.set("usage", usage(chunk.getUsage()));
     onResponse.accept(response);
+  }
+
+  /** A call's tool calls, whole, in OpenAI's {@code message.tool_calls} form, by index. */
+  private static ArrayNode toolCalls(List<ToolCallFragment> fragments) {
+    Map<Integer, ObjectNode> byIndex = new TreeMap<>();
+    for (ToolCallFragment fragment : fragments) {
+      ObjectNode call =
+          byIndex.computeIfAbsent(
+              fragment.getIndex(),
+              i -> {
+                ObjectNode node =
+                    Json.MAPPER.createObjectNode().put("id", "").put("type", "function");
+                node.putObject("function").put("name", "").put("arguments", "");
+                return node;
+              });
+      ObjectNode function = (ObjectNode) call.get("function");
+      if (fragment.getId() != null) {
+        call.put("id", fragment.getId());
+      }
+      if (fragment.getName() != null) {
+        function.put("name", fragment.getName());
+      }
+      function.put("arguments", function.get("arguments").asText() + fragment.getArguments());
+    }
+    ArrayNode calls = Json.MAPPER.createArrayNode();
+    byIndex.values().forEach(calls::add);
+    return calls;
   }
 
   private ObjectNode chunk(ObjectNode delta, String finishReason) {

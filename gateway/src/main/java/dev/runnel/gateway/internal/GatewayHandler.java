@@ -714,7 +714,12 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     tenants.admit(tenant);
     long created = Instant.now().getEpochSecond();
     Prompt.Builder prompt =
-        Prompt.newBuilder().setContent(chat.prompt()).setRequestId(requestId).setModel(model);
+        Prompt.newBuilder()
+            .setContent(chat.prompt())
+            .setRequestId(requestId)
+            .setModel(model)
+            .setTools(chat.tools().isEmpty() ? null : chat.tools())
+            .setToolResults(chat.toolResults().isEmpty() ? null : chat.toolResults());
     chat.user().ifPresent(user -> prompt.setAttributes(Map.of(USER_ATTRIBUTE, user)));
     Map<String, String> headers = Map.of(SESSION_HEADER, session, REQUEST_ID_HEADER, requestId);
     exchange.headers(headers);

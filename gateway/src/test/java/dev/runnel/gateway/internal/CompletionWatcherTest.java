@@ -8,6 +8,7 @@ import dev.runnel.schemas.Chunk;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.FinishReason;
 import dev.runnel.schemas.TokenUsage;
+import dev.runnel.schemas.ToolCallFragment;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpContent;
@@ -100,6 +101,69 @@ class CompletionWatcherTest {
 
   private static String content(String data) throws Exception {
     return Json.MAPPER.readTree(data).at("/choices/0/delta/content").asText("");
+  }
+
+  private ChunkEvent tool(int sequence, int index, String id, String name, String arguments) {
+    return new ChunkEvent(
+        0,
+        offset++,
+        Chunk.newBuilder()
+            .setSessionId("s")
+            .setRequestId("r")
+            .setAttempt(1)
+            .setCallId("call-1")
+            .setSequence(sequence)
+            .setToolCall(new ToolCallFragment(index, id, name, arguments))
+            .build());
+  }
+
+  @Test
+  void toolCallsStreamInOpenAisFormAndEndWithFinishReasonToolCalls() throws Exception {
+    EmbeddedChannel channel = new EmbeddedChannel();
+    SseStream stream = new SseStream(channel, 1 << 20, () -> {}, null, null);
+    CompletionWatcher watcher = CompletionWatcher.streaming("r", "m", 1L, stream, false);
+    watcher.start();
+
+    watcher.offer(tool(0, 0, "call_a", "lookup", ""));
+    watcher.offer(tool(1, 0, null, null, "{\"name\":"));
+    watcher.offer(tool(2, 0, null, null, "\"Ada\"}"));
+    watcher.offer(tool(3, 1, "call_b", "clock", "{}"));
+    watcher.offer(end(1, "call-1", 4, FinishReason.TOOL_CALLS, null));
+
+    List<String> data = data(channel);
+    assertThat(data).hasSize(7).endsWith("[DONE]");
+    assertThat(Json.MAPPER.readTree(data.get(1)).at("/choices/0/delta/tool_calls"))
+        .isEqualTo(
+            Json.MAPPER.readTree(
+                "[{\"index\":0,\"id\":\"call_a\",\"type\":\"function\","
+                    + "\"function\":{\"name\":\"lookup\",\"arguments\":\"\"}}]"));
+    assertThat(Json.MAPPER.readTree(data.get(2)).at("/choices/0/delta/tool_calls"))
+        .isEqualTo(
+            Json.MAPPER.readTree(
+                "[{\"index\":0,\"function\":{\"arguments\":\"{\\\"name\\\":\"}}]"));
+    assertThat(Json.MAPPER.readTree(data.get(4)).at("/choices/0/delta/tool_calls/0/id").asText())
+        .isEqualTo("call_b");
+    assertThat(Json.MAPPER.readTree(data.get(5)).at("/choices/0/finish_reason").asText())
+        .isEqualTo("tool_calls");
+  }
+
+  @Test
+  void aWholeCompletionCarriesItsToolCallsAssembled() throws Exception {
+    AtomicReference<ObjectNode> response = new AtomicReference<>();
+    CompletionWatcher watcher = CompletionWatcher.whole("r", "m", 1L, response::set, error -> {});
+
+    watcher.offer(tool(0, 0, "call_a", "lookup", "{\"name\":"));
+    watcher.offer(tool(1, 0, null, null, "\"Ada\"}"));
+    watcher.offer(end(1, "call-1", 2, FinishReason.TOOL_CALLS, null));
+
+    JsonNode choice = response.get().at("/choices/0");
+    assertThat(choice.get("finish_reason").asText()).isEqualTo("tool_calls");
+    assertThat(choice.at("/message/content").isNull()).isTrue();
+    assertThat(choice.at("/message/tool_calls"))
+        .isEqualTo(
+            Json.MAPPER.readTree(
+                "[{\"id\":\"call_a\",\"type\":\"function\",\"function\":{\"name\":"
+                    + "\"lookup\",\"arguments\":\"{\\\"name\\\":\\\"Ada\\\"}\"}}]"));
   }
 
   @Test

@@ -19,6 +19,7 @@ import dev.runnel.schemas.DeadLetter;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.PendingApproval;
 import dev.runnel.schemas.Prompt;
+import dev.runnel.schemas.PromptToolResult;
 import dev.runnel.schemas.RequestStatus;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.ToolInvocation;
@@ -305,11 +306,15 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
       return;
     }
     String content = prompt.getContent();
-    if (content.isBlank()) {
+    if (content.isBlank() && ClientTools.toolResults(prompt).isEmpty()) {
       rejectInput(record, source, sessionId, requestId, "EMPTY_PROMPT", "the prompt is empty");
       return;
     }
-    if (content.length() > settings.promptMaxChars()) {
+    long length = content.length();
+    for (PromptToolResult result : ClientTools.toolResults(prompt)) {
+      length += result.getContent().length();
+    }
+    if (length > settings.promptMaxChars()) {
       rejectInput(
           record,
           source,
@@ -317,9 +322,15 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
           requestId,
           "PROMPT_TOO_LARGE",
           "the prompt has "
-              + content.length()
-              + " characters, more than runnel.prompt.max.chars="
+              + length
+              + " characters (its content and tool results), more than runnel.prompt.max.chars="
               + settings.promptMaxChars());
+      return;
+    }
+    try {
+      ClientTools.check(prompt);
+    } catch (IllegalArgumentException e) {
+      rejectInput(record, source, sessionId, requestId, "INVALID_TOOLS", e.getMessage());
       return;
     }
     String model = prompt.getModel() == null ? settings.defaultModel() : prompt.getModel();
@@ -751,7 +762,9 @@ final class StreamingActionProcessor implements Processor<byte[], byte[], String
             prompt.getModel(),
             prompt.getAttributes(),
             request.getStep(),
-            remoteResults(request));
+            remoteResults(request),
+            ClientTools.specs(prompt),
+            ClientTools.results(prompt));
     try {
       run.handle =
           action
