@@ -1,6 +1,7 @@
 package dev.runnel.gateway;
 
 import dev.runnel.app.ChatModels;
+import dev.runnel.application.Application;
 import dev.runnel.config.RunnelConfig;
 import dev.runnel.model.ChatModel;
 import dev.runnel.processor.DeltaPublisher;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.HostInfo;
@@ -58,6 +60,8 @@ final class RunnelStack implements AutoCloseable {
     s.put(RunnelConfig.CHUNKS_TOPIC_CONFIG, prefix + ".chunks");
     s.put(RunnelConfig.SESSIONS_TOPIC_CONFIG, prefix + ".sessions");
     s.put(RunnelConfig.DEAD_LETTERS_TOPIC_CONFIG, prefix + ".dead-letters");
+    s.put(RunnelConfig.TOOL_CALLS_TOPIC_CONFIG, prefix + ".tool-calls");
+    s.put(RunnelConfig.TOOL_RESULTS_TOPIC_CONFIG, prefix + ".tool-results");
     s.put(RunnelConfig.MODEL_PROVIDER_CONFIG, RunnelConfig.PROVIDER_SIMULATED);
     s.put(RunnelConfig.MODEL_BASE_URL_CONFIG, simulator.openAiBaseUrl());
     s.putAll(shared);
@@ -66,6 +70,16 @@ final class RunnelStack implements AutoCloseable {
 
   /** Starts one topology instance with its state-query endpoint; returns its Kafka Streams. */
   KafkaStreams startTopology() throws IOException {
+    return startTopology(
+        (config, model) -> List.of(Application.of(ChatModels.chatAction(config, model))));
+  }
+
+  /**
+   * Starts one topology instance hosting the applications {@code applications} makes with the
+   * configured model client; returns its Kafka Streams.
+   */
+  KafkaStreams startTopology(BiFunction<RunnelConfig, ChatModel, List<Application>> applications)
+      throws IOException {
     RunnelConfig config = new RunnelConfig(settings());
     SessionQueryServer query = SessionQueryServer.bind(new InetSocketAddress("127.0.0.1", 0));
     int queryPort = query.address().getPort();
@@ -86,7 +100,12 @@ final class RunnelStack implements AutoCloseable {
         Optional.of(KafkaDeltaPublisher.create(clientProps, Topics.from(config).chunks()));
     KafkaStreams streams =
         new KafkaStreams(
-            RunnelTopology.build(config, ChatModels.chatAction(config, model), publisher),
+            RunnelTopology.build(
+                config,
+                applications.apply(config, model),
+                publisher,
+                List.of(),
+                config.getInt(RunnelConfig.TOPIC_PARTITIONS_CONFIG)),
             new StreamsConfig(props));
     query.serve(streams, new HostInfo("127.0.0.1", queryPort));
     streams.start();

@@ -61,7 +61,9 @@ final class TestBroker implements AutoCloseable {
                           Map.of(
                               TopicConfig.CLEANUP_POLICY_CONFIG,
                               TopicConfig.CLEANUP_POLICY_COMPACT)),
-                  new NewTopic(prefix + ".dead-letters", partitions, (short) 1)))
+                  new NewTopic(prefix + ".dead-letters", partitions, (short) 1),
+                  new NewTopic(prefix + ".tool-calls", partitions, (short) 1),
+                  new NewTopic(prefix + ".tool-results", partitions, (short) 1)))
           .all()
           .get(30, TimeUnit.SECONDS);
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.runnel.schemas.ErrorInfo;
 import dev.runnel.schemas.Message;
 import dev.runnel.schemas.MessageToolCall;
+import dev.runnel.schemas.PendingApproval;
 import dev.runnel.schemas.SessionState;
 import dev.runnel.schemas.TokenUsage;
 import dev.runnel.serde.StateFields;
@@ -65,6 +66,16 @@ public final class SessionStateJson {
         .put("totalTokens", usage.getTotalTokens());
     ObjectNode fields = node.putObject("fields");
     StateFields.read(state).forEach(fields::set);
+    ArrayNode approvals = node.putArray("pendingApprovals");
+    for (PendingApproval pending : state.getPendingApprovals()) {
+      approvals
+          .addObject()
+          .put("requestId", pending.getRequestId())
+          .put("callId", pending.getCallId())
+          .put("tool", pending.getTool())
+          .put("arguments", pending.getArguments())
+          .put("deadline", pending.getDeadline().toString());
+    }
     node.put("updatedAt", state.getUpdatedAt() == null ? null : state.getUpdatedAt().toString());
     return node;
   }
