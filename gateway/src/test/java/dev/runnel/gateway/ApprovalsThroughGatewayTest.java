@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.runnel.agent.Agent;
 import dev.runnel.model.ToolSpec;
-import dev.runnel.simulator.SimulatedModelServer;
 import dev.runnel.simulator.SimulatorSettings;
 import dev.runnel.tool.Tool;
 import java.net.URI;
@@ -16,11 +15,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -40,9 +36,7 @@ class ApprovalsThroughGatewayTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  private static TestBroker broker;
-  private static SimulatedModelServer simulator;
-  private static RunnelStack stack;
+  private static TestRunnel runnel;
   private static Gateway gateway;
 
   /** The arguments deploy ran with, in order. */
@@ -50,51 +44,37 @@ class ApprovalsThroughGatewayTest {
 
   @BeforeAll
   static void start() throws Exception {
-    broker = TestBroker.start();
-    simulator =
-        SimulatedModelServer.start(
-            SimulatorSettings.DEFAULTS
-                .withTimeToFirstToken(Duration.ofMillis(10))
-                .withTokensPerSecond(400)
-                .withReplyTokens(6));
-    stack = new RunnelStack(broker, "gw-approvals-" + UUID.randomUUID(), 2, simulator);
     JsonNode parameters =
         JSON.readTree(
             "{\"type\":\"object\",\"properties\":{\"env\":{\"type\":\"string\"}},"
                 + "\"required\":[\"env\"]}");
-    stack.startTopology(
-        (config, model) ->
-            List.of(
-                Agent.builder("ops", model)
-                    .toolWithApproval(
-                        Tool.of(
-                            new ToolSpec("deploy", "Deploys the service", parameters),
-                            arguments -> {
-                              deployed.add(arguments.toString());
-                              return "deployed to " + arguments.path("env").asText();
-                            }),
-                        Duration.ofMinutes(2))
-                    .build()));
-    gateway = stack.startGateway(Map.of());
-    await()
-        .atMost(Duration.ofSeconds(90))
-        .until(
-            () ->
-                gateway.ready()
-                    && stack.instances().stream()
-                        .allMatch(s -> s.state() == KafkaStreams.State.RUNNING));
+    runnel =
+        TestRunnel.start(
+            "gw-approvals",
+            2,
+            SimulatorSettings.DEFAULTS
+                .withTimeToFirstToken(Duration.ofMillis(10))
+                .withTokensPerSecond(400)
+                .withReplyTokens(6),
+            (config, model) ->
+                List.of(
+                    Agent.builder("ops", model)
+                        .toolWithApproval(
+                            Tool.of(
+                                new ToolSpec("deploy", "Deploys the service", parameters),
+                                arguments -> {
+                                  deployed.add(arguments.toString());
+                                  return "deployed to " + arguments.path("env").asText();
+                                }),
+                            Duration.ofMinutes(2))
+                        .build()));
+    gateway = runnel.gateway;
   }
 
   @AfterAll
   static void stop() {
-    if (stack != null) {
-      stack.close();
-    }
-    if (simulator != null) {
-      simulator.close();
-    }
-    if (broker != null) {
-      broker.close();
+    if (runnel != null) {
+      runnel.close();
     }
   }
 

@@ -29,6 +29,10 @@ import org.apache.kafka.streams.state.HostInfo;
  * topology instances (each with its state-query endpoint), the simulated model and gateways.
  */
 final class RunnelStack implements AutoCloseable {
+  /** What a topology instance hosts unless told: the built-in chat action. */
+  static final BiFunction<RunnelConfig, ChatModel, List<Application>> CHAT =
+      (config, model) -> List.of(Application.of(ChatModels.chatAction(config, model)));
+
   private final TestBroker broker;
   private final String prefix;
   private final SimulatedModelServer simulator;
@@ -70,8 +74,7 @@ final class RunnelStack implements AutoCloseable {
 
   /** Starts one topology instance with its state-query endpoint; returns its Kafka Streams. */
   KafkaStreams startTopology() throws IOException {
-    return startTopology(
-        (config, model) -> List.of(Application.of(ChatModels.chatAction(config, model))));
+    return startTopology(CHAT);
   }
 
   /**

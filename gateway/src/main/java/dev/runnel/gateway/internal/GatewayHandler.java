@@ -418,19 +418,15 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
     prompts
         .send(key, prompt.build())
         .whenComplete(
-            (ok, error) -> {
-              if (error != null) {
-                exchange.fail(notAccepted(error));
-              } else {
-                exchange.respondJson(
-                    HttpResponseStatus.ACCEPTED,
+            (ok, error) ->
+                respondAccepted(
+                    exchange,
+                    error,
+                    "prompt",
                     Json.MAPPER
                         .createObjectNode()
                         .put("requestId", requestId)
-                        .put("sessionId", session),
-                    Map.of());
-              }
-            });
+                        .put("sessionId", session)));
   }
 
   private static final Set<String> APPROVAL_FIELDS = Set.of("callId", "decision", "message");
@@ -490,28 +486,38 @@ public final class GatewayHandler extends SimpleChannelInboundHandler<FullHttpRe
                 .setContent(said)
                 .build())
         .whenComplete(
-            (ok, error) -> {
-              if (error != null) {
-                exchange.fail(notAccepted(error));
-              } else {
-                exchange.respondJson(
-                    HttpResponseStatus.ACCEPTED,
+            (ok, error) ->
+                respondAccepted(
+                    exchange,
+                    error,
+                    "decision",
                     Json.MAPPER
                         .createObjectNode()
                         .put("sessionId", session)
                         .put("callId", callId.asText())
-                        .put("decision", decisionText),
-                    Map.of());
-              }
-            });
+                        .put("decision", decisionText)));
   }
 
   static ApiError notAccepted(Throwable error) {
+    return notAccepted("prompt", error);
+  }
+
+  private static ApiError notAccepted(String what, Throwable error) {
     return ApiError.of(
             HttpResponseStatus.SERVICE_UNAVAILABLE,
             "kafka_unavailable",
-            "the prompt was not accepted: " + error.getMessage())
+            "the " + what + " was not accepted: " + error.getMessage())
         .retryAfter(1);
+  }
+
+  /** 202 with {@code answer} once the broker has the record, else 503 naming {@code what}. */
+  private static void respondAccepted(
+      Exchange exchange, Throwable error, String what, ObjectNode answer) {
+    if (error != null) {
+      exchange.fail(notAccepted(what, error));
+    } else {
+      exchange.respondJson(HttpResponseStatus.ACCEPTED, answer, Map.of());
+    }
   }
 
   private void events(
