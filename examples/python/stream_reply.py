@@ -22,9 +22,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # written with it: C3 01, then its CRC-64-AVRO fingerprint little-endian (the README's table).
 CHUNK_SCHEMA = os.path.join(
     HERE, "..", "..", "schemas", "src", "main", "resources", "schema-history",
-    "dev.runnel.schemas.Chunk", "v5.avsc",
+    "dev.runnel.schemas.Chunk", "v6.avsc",
 )
-CHUNK_HEADER = bytes.fromhex("c3 01 61 50 19 f4 75 88 ba 13")
+CHUNK_HEADER = bytes.fromhex("c3 01 fe 5c e0 df 8d fc f2 00")
 
 
 def chunk_reader(path):

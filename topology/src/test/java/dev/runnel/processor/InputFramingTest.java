@@ -51,7 +51,7 @@ class InputFramingTest {
           .extracting(DeadLetter::getMessage)
           .containsExactly(
               "Not a Prompt in JSON: unknown field 'temperature' (fields: requestId, content, model,"
-                  + " attributes, action)",
+                  + " attributes, action, tools, toolResults)",
               "Not a Prompt in JSON: field 'content' must be a string, not number");
     }
   }
