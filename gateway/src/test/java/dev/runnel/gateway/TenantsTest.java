@@ -291,6 +291,22 @@ class TenantsTest {
                           });
                 }));
     probes.put(
+        "approvals",
+        e ->
+            unchecked(
+                () -> {
+                  // B decides in B's own session of that name: the record is keyed by B's tenant.
+                  HttpResponse<String> r =
+                      send(
+                          gateway,
+                          "POST",
+                          path(e, session),
+                          "{\"callId\":\"call_1\",\"decision\":\"approved\"}",
+                          bearer(KEY_B));
+                  assertThat(r.statusCode()).isEqualTo(202);
+                  assertThat(json(r).get("sessionId").asText()).isEqualTo(session);
+                }));
+    probes.put(
         "events",
         e ->
             unchecked(
